@@ -1,0 +1,392 @@
+"""Bargaining over the price of inference compute.
+
+A lab (the buyer) negotiates a per-unit price with an incumbent supplier (NVIDIA) while holding
+alternative suppliers (TPUs, Trainium, Maia, start-ups) as outside options. All per-unit
+quantities are in **USD per million output tokens** ("effective cost per token"), so a chip that
+needs more hours for the same tokens shows up as a higher per-token cost.
+
+Notation
+--------
+S   transferable surplus, d1 and d2 the disagreement payoffs, beta the weight of player 2.
+c   incumbent's unit cost (the price floor); v the lab's willingness to pay (the ceiling).
+e_j alternative j's effective cost: e_j = price_j / eta_j + porting_j.
+o   the lab's expected unit cost if it walks away from the incumbent (its outside option).
+
+Sources
+-------
+Nash (1950); Rubinstein (1982); Binmore, Shaked & Sutton (1989) on outside options
+("deal-me-out" versus "split-the-difference", see Binmore, *Fun and Games*, ch. 16);
+Klemperer (1987) on switching costs; Ho & Lee (2019, AER) on the threat of replacement.
+
+Takeaway: under deal-me-out an alternative lowers the incumbent's price only once its expected
+cost beats the bargained price (a kink, smoothed here with a temperature for gradients); under
+split-the-difference every credible improvement in the alternative moves the price.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "Supplier",
+    "validate_supplier",
+    "smooth_max",
+    "smooth_min",
+    "nash_bargaining_share",
+    "nash_bargaining_price",
+    "rubinstein_share",
+    "deal_me_out_payoff",
+    "split_the_difference_payoff",
+    "switching_cost_per_unit",
+    "effective_cost_per_unit",
+    "threat_of_replacement_cap",
+    "outside_option_cost",
+    "negotiated_price",
+]
+
+#: Default temperature of the smooth max/min, in the units of its arguments (USD per M tokens).
+DEFAULT_TEMPERATURE = 0.01
+
+
+class Supplier(NamedTuple):
+    """An inference-compute supplier as seen by the buying lab.
+
+    Fields may be scalars (one supplier) or arrays of equal shape ``(n,)`` (a catalogue of ``n``
+    suppliers). Being a NamedTuple it is a pytree, so ``jax.grad`` returns a ``Supplier`` of
+    sensitivities.
+    """
+
+    price_per_unit: float = 1.0  # USD per million output tokens, as quoted (>= 0)
+    eta: float = 1.0  # performance ratio after porting, tokens relative to incumbent (0 < eta <= 1.5)
+    switching_cost_per_unit: float = 0.0  # porting cost amortised, USD per M tokens (>= 0)
+    capacity: float = float("inf")  # fraction of the lab's total demand it can serve (0 .. inf)
+    delivery_probability: float = 1.0  # probability it delivers on time (0 .. 1)
+    available_from_year: float = 2024.0  # first year it can deliver (calendar year)
+
+
+_RANGES = {
+    "price_per_unit": (0.0, np.inf, "[0, inf)"),
+    "eta": (0.0, 1.5, "(0, 1.5]"),
+    "switching_cost_per_unit": (0.0, np.inf, "[0, inf)"),
+    "capacity": (0.0, np.inf, "[0, inf]"),
+    "delivery_probability": (0.0, 1.0, "[0, 1]"),
+}
+
+
+def validate_supplier(s: Supplier, name: str = "supplier") -> Supplier:
+    """Check a supplier's fields against their allowed ranges.
+
+    Parameters
+    ----------
+    s : Supplier
+        Scalars or arrays of concrete (not traced) values.
+    name : str
+        Label used in the error message.
+
+    Returns
+    -------
+    Supplier
+        ``s`` unchanged, so the call can be chained.
+
+    Raises
+    ------
+    ValueError
+        Naming the supplier, the field, the offending value and the allowed range, e.g.
+        ``"fractile: delivery_probability = 1.2 is outside the allowed range [0, 1]"``.
+    """
+    for field, (lo, hi, text) in _RANGES.items():
+        values = np.asarray(getattr(s, field), dtype=float)
+        bad = np.isnan(values)
+        if field == "eta":
+            bad |= (values <= lo) | (values > hi)
+        elif field == "capacity":
+            bad |= values < lo
+        else:
+            bad |= (values < lo) | (values > hi)
+        if np.any(bad):
+            value = values[bad].ravel()[0] if values.ndim else float(values)
+            raise ValueError(
+                f"{name}: {field} = {value!r} is outside the allowed range {text}"
+            )
+    year = np.asarray(s.available_from_year, dtype=float)
+    if np.any(~np.isfinite(year)):
+        raise ValueError(
+            f"{name}: available_from_year = {year.ravel()[0]!r} must be a finite calendar year"
+        )
+    return s
+
+
+# --------------------------------------------------------------------------------------------
+# Smooth kinks
+# --------------------------------------------------------------------------------------------
+
+
+def smooth_max(a, b, temperature=DEFAULT_TEMPERATURE):
+    """Smooth maximum of ``a`` and ``b``.
+
+    ``max(a, b) ~ b + tau * softplus((a - b) / tau)``, equal to ``tau * log(exp(a/tau) +
+    exp(b/tau))``. It lies in ``[max(a, b), max(a, b) + tau * log 2]`` and converges to the sharp
+    max as ``tau -> 0``; ``temperature = 0`` returns the exact max (selected with ``where``, so no
+    division by zero and finite gradients).
+
+    Parameters
+    ----------
+    a, b : array_like
+        Values in any common unit.
+    temperature : float
+        ``tau``, in the unit of ``a`` and ``b``.
+    """
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    tau = jnp.asarray(temperature, dtype=jnp.result_type(a, b, float))
+    positive = tau > 0
+    safe_tau = jnp.where(positive, tau, 1.0)
+    smooth = b + safe_tau * jax.nn.softplus((a - b) / safe_tau)
+    return jnp.where(positive, smooth, jnp.maximum(a, b))
+
+
+def smooth_min(a, b, temperature=DEFAULT_TEMPERATURE):
+    """Smooth minimum: ``-smooth_max(-a, -b, tau)``; within ``tau log 2`` below ``min(a, b)``."""
+    return -smooth_max(-jnp.asarray(a), -jnp.asarray(b), temperature)
+
+
+def _smooth_min_reduce(x, temperature, axis=-1):
+    """Smooth minimum over an axis: ``-tau * logsumexp(-x / tau)``; exact min at ``tau = 0``."""
+    x = jnp.asarray(x)
+    tau = jnp.asarray(temperature, dtype=x.dtype)
+    positive = tau > 0
+    safe_tau = jnp.where(positive, tau, 1.0)
+    smooth = -safe_tau * jax.nn.logsumexp(-x / safe_tau, axis=axis)
+    return jnp.where(positive, smooth, jnp.min(x, axis=axis))
+
+
+# --------------------------------------------------------------------------------------------
+# Textbook bargaining solutions
+# --------------------------------------------------------------------------------------------
+
+
+def nash_bargaining_share(surplus, d1, d2, beta):
+    """Player 2's payoff in the (generalised) Nash bargaining solution.
+
+    ``x2 = d2 + beta * (S - d1 - d2)``: each player gets its disagreement payoff plus its
+    bargaining-weight share of the net surplus. Units: those of ``S``.
+
+    Parameters
+    ----------
+    surplus : array_like
+        Transferable surplus ``S`` to be divided.
+    d1, d2 : array_like
+        Disagreement payoffs of players 1 and 2.
+    beta : array_like
+        Player 2's bargaining weight in ``[0, 1]``.
+
+    Source: Nash (1950); generalised weights as in Binmore, Rubinstein & Wolinsky (1986).
+
+    Examples
+    --------
+    >>> float(nash_bargaining_share(7.0, 0.0, 0.0, 0.5))
+    3.5
+    """
+    return d2 + beta * (surplus - d1 - d2)
+
+
+def nash_bargaining_price(seller_cost, buyer_value, beta, buyer_disagreement=0.0,
+                          seller_disagreement=0.0):
+    """Price that gives the seller its Nash-bargaining payoff (the inverse of the share).
+
+    With surplus ``S = v - c`` per unit and the seller as player 2,
+    ``price = c + d_s + beta * (v - c - d_b - d_s)``, where ``d_b`` (``d_s``) is the buyer's
+    (seller's) disagreement payoff per unit. Units: USD per million output tokens.
+
+    Source: Nash (1950), applied to a per-unit price.
+    """
+    surplus = buyer_value - seller_cost
+    return seller_cost + nash_bargaining_share(
+        surplus, buyer_disagreement, seller_disagreement, beta
+    )
+
+
+def rubinstein_share(delta1, delta2):
+    """First proposer's share of the pie in Rubinstein's alternating-offers game.
+
+    ``x1 = (1 - delta2) / (1 - delta1 * delta2)``, with per-round discount factors
+    ``delta1`` (proposer) and ``delta2`` (responder) in ``[0, 1)``. The denominator is computed
+    as ``(1 - delta1) + delta1 (1 - delta2)`` to avoid cancellation when both are near 1.
+
+    Source: Rubinstein (1982), Econometrica 50(1), Theorem.
+
+    Examples
+    --------
+    >>> round(float(rubinstein_share(0.9, 0.9)), 4)
+    0.5263
+    """
+    one_minus_d2 = 1.0 - delta2
+    return one_minus_d2 / ((1.0 - delta1) + delta1 * one_minus_d2)
+
+
+def deal_me_out_payoff(pie, outside_option, beta=0.5, temperature=DEFAULT_TEMPERATURE):
+    """Payoff of a player with outside option ``w`` under the "deal-me-out" rule.
+
+    ``x = max(w, beta * pie)``: the outside option matters only when it beats the bargained
+    share (Binmore, Shaked & Sutton 1989). Smoothed with ``smooth_max`` at ``temperature``
+    (units of the pie); ``temperature = 0`` is the sharp rule.
+
+    Examples
+    --------
+    >>> [float(deal_me_out_payoff(7.0, w, temperature=0.0)) for w in (0.0, 2.0, 4.0)]
+    [3.5, 3.5, 4.0]
+    """
+    return smooth_max(outside_option, beta * pie, temperature)
+
+
+def split_the_difference_payoff(pie, outside_option, beta=0.5):
+    """Payoff under the "split-the-difference" rule: ``x = w + beta * (pie - w)``.
+
+    The outside option is the disagreement point, so every unit of ``w`` raises the payoff by
+    ``1 - beta`` (``beta = 1/2`` gives ``w + (pie - w) / 2``). Source: Binmore, *Fun and Games*
+    (1992), section 16.
+
+    Examples
+    --------
+    >>> [float(split_the_difference_payoff(7.0, w)) for w in (0.0, 2.0, 4.0)]
+    [3.5, 4.5, 5.5]
+    """
+    return outside_option + beta * (pie - outside_option)
+
+
+# --------------------------------------------------------------------------------------------
+# Switching costs and the threat of replacement
+# --------------------------------------------------------------------------------------------
+
+
+def switching_cost_per_unit(price, eta, porting_cost_per_unit):
+    """Klemperer switching cost per unit: ``s = porting + price * (1 / eta - 1)``.
+
+    The lab pays the porting cost amortised over its tokens plus the performance loss: with
+    performance ratio ``eta`` it needs ``1 / eta`` units of the rival's compute per unit.
+    Units: USD per million output tokens. Source: Klemperer (1987); see targets.md.
+    """
+    return porting_cost_per_unit + price * (1.0 / eta - 1.0)
+
+
+def effective_cost_per_unit(price, eta, porting_cost_per_unit):
+    """Rival's effective cost per unit of incumbent-equivalent work.
+
+    ``e = price + s = price / eta + porting``, with ``s`` from ``switching_cost_per_unit``.
+    Units: USD per million output tokens.
+
+    Examples
+    --------
+    >>> float(effective_cost_per_unit(1.0, 0.5, 0.25))
+    2.25
+    """
+    return price / eta + porting_cost_per_unit
+
+
+def threat_of_replacement_cap(alternative: Supplier, willingness_to_pay,
+                              temperature=DEFAULT_TEMPERATURE):
+    """Highest price the incumbent can charge before the lab replaces it with ``alternative``.
+
+    Klemperer (1987): with full capacity and certain delivery the incumbent can charge up to
+    the rival's price plus the switching cost, i.e. the effective cost ``e``. Following Ho &
+    Lee (2019), the cap is what the lab would pay per unit of demand after replacing the
+    incumbent given what it has left, so a limited or unreliable rival disciplines the price
+    only on the share it can serve:
+
+    ``cap = v - p * f * (v - e)``, with ``f = smooth_min(capacity, 1)`` and ``p`` the delivery
+    probability.
+
+    Modelling choices: demand the rival cannot cover (``1 - f``) or fails to deliver (probability
+    ``1 - p``) goes unserved and costs the lab its willingness to pay ``v`` per unit (a penalty
+    equal to the value lost). The cap is ``p f e + (1 - p f) v``: ``e`` when ``p = f = 1``,
+    ``v`` when the rival is useless. Units: USD per million output tokens.
+
+    Parameters
+    ----------
+    alternative : Supplier
+        Scalar fields or arrays of shape ``(n,)`` (then one cap per alternative).
+    willingness_to_pay : float
+        ``v``, the lab's value per unit served (USD per M output tokens).
+    temperature : float
+        Temperature of the smooth ``min(capacity, 1)`` (fraction of demand).
+    """
+    a = alternative
+    e = effective_cost_per_unit(a.price_per_unit, a.eta, a.switching_cost_per_unit)
+    covered = smooth_min(a.capacity, 1.0, temperature)
+    return willingness_to_pay - a.delivery_probability * covered * (willingness_to_pay - e)
+
+
+def outside_option_cost(alternatives: Supplier, willingness_to_pay,
+                        temperature=DEFAULT_TEMPERATURE):
+    """Lab's expected unit cost if it walks away from the incumbent: its best alternative.
+
+    ``o = smooth_min(v, cap_1, ..., cap_n)`` over ``threat_of_replacement_cap`` of each
+    alternative and ``v`` (going without). Smooth minimum ``-tau logsumexp(-x / tau)``; it is
+    at most ``tau log(n + 1)`` below the sharp minimum; ``temperature = 0`` is exact.
+    Only the single best alternative counts (alternatives are not combined).
+    Units: USD per million output tokens.
+    """
+    v = jnp.asarray(willingness_to_pay)
+    caps = jnp.atleast_1d(threat_of_replacement_cap(alternatives, v, temperature))
+    options = jnp.concatenate([caps, jnp.reshape(v, (1,)).astype(caps.dtype)])
+    return _smooth_min_reduce(options, temperature)
+
+
+def negotiated_price(incumbent_cost, willingness_to_pay, alternatives: Supplier,
+                     bargaining_weight=0.5, rule="deal-me-out",
+                     temperature=DEFAULT_TEMPERATURE):
+    """Per-unit price the lab pays the incumbent after bargaining with outside options.
+
+    Let ``c`` be the incumbent's unit cost, ``v`` the lab's willingness to pay, ``beta`` the
+    incumbent's bargaining weight and ``o = outside_option_cost(alternatives, v)`` the lab's
+    expected cost of its best alternative (each alternative's ``cap = v - p f (v - e)``, see
+    ``threat_of_replacement_cap``). The price is
+
+    * deal-me-out: ``P = smooth_max(c, smooth_min(o, c + beta (v - c)))`` -- the Nash price
+      without outside options, ``c + beta (v - c)``, capped by the alternative only when the
+      alternative beats it (Binmore-Shaked-Sutton; Klemperer's cap ``o``);
+    * split-the-difference: ``P = smooth_max(c, c + beta (o - c))`` -- Nash bargaining with the
+      lab's disagreement payoff ``v - o``: ``P = c + beta (S - (v - o))`` with ``S = v - c``.
+
+    Both are floored at ``c`` (if the best alternative is cheaper than the incumbent's cost,
+    the incumbent can only match at cost) and never exceed ``v`` (since ``o <= v``). The
+    smooth max/min use ``temperature`` (USD per M tokens); ``temperature = 0`` gives the sharp
+    kinks. Differentiable with respect to every field of ``alternatives`` (prices, eta,
+    switching cost, capacity, delivery probability); ``available_from_year`` is not used --
+    filter alternatives by year before calling.
+
+    Parameters
+    ----------
+    incumbent_cost : float
+        ``c``, USD per million output tokens.
+    willingness_to_pay : float
+        ``v``, USD per million output tokens.
+    alternatives : Supplier
+        Scalar fields or arrays of shape ``(n,)``.
+    bargaining_weight : float
+        ``beta`` in ``[0, 1]``, the incumbent's weight.
+    rule : {"deal-me-out", "split-the-difference"}
+        Static argument.
+    temperature : float
+        Smoothing temperature, USD per million output tokens.
+
+    Returns
+    -------
+    jax.Array
+        Price, USD per million output tokens.
+    """
+    c = jnp.asarray(incumbent_cost)
+    v = jnp.asarray(willingness_to_pay)
+    o = outside_option_cost(alternatives, v, temperature)
+    if rule == "deal-me-out":
+        unconstrained = smooth_min(o, c + bargaining_weight * (v - c), temperature)
+    elif rule == "split-the-difference":
+        unconstrained = c + bargaining_weight * (o - c)
+    else:
+        raise ValueError(
+            f"rule = {rule!r} is not one of 'deal-me-out', 'split-the-difference'"
+        )
+    return smooth_max(c, unconstrained, temperature)

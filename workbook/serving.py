@@ -1,0 +1,222 @@
+"""Latency, throughput, energy and cost of serving a model on a chip.
+
+One replica holds the model on ``G = workload.chips`` chips (tensor / expert parallel) and
+serves ``B = workload.batch`` sequences at a time with continuous batching: each sequence's
+prompt of ``T_in`` tokens is prefilled, then ``T_out`` tokens are decoded, and a finished
+sequence's slot is refilled at once. Per replica and per cycle of ``T_out`` decode steps:
+
+``T_cycle = T_prefill(B) + T_out * T_step(B, T_in + T_out/2)``
+
+``T_step = smooth_max(T_math, T_mem; tau) + T_comms + overhead`` (see
+:mod:`workbook.roofline`), with
+
+* ``T_math = FLOPs / (G * peak * eff_compute)``, ``T_mem = bytes / (G * BW * eff_memory)``,
+* ``T_comms = L * 2 * (2 (G-1)/G * msg / (BW_ici/2 * eff_ici) + lat * (1 + (sqrt(G)-1)/3))``
+  for ``G > 1``: ring all-reduces of the activations; the latency term is Erdil (2025)'s
+  ``6 us + 2 us * (sqrt(G) - 1)`` per collective with ``lat = 6 us``.
+
+Outputs (all per replica unless "per chip"): TTFT = ``T_prefill(1)`` (a request is prefilled
+as it arrives); TPOT = ``T_cycle / T_out`` (the mean gap between a user's tokens while other
+slots are prefilled and decoded); output tokens/s per chip = ``B / (TPOT * G)``;
+energy per token and cost per million tokens from the chips' power and price over
+``T_cycle``. Every function is pure JAX: jit, vmap and grad over all of its inputs.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from workbook import transformer as tf
+from workbook.roofline import smooth_max
+from workbook.specs import Chip, Efficiency, Model, Workload
+
+# Static (idle and leakage) share of TDP drawn whatever the utilisation. Estimate: H100
+# idles near 10-15 % of TDP, but memory-bound serving keeps HBM and clocks busy; range 0.2-0.4.
+STATIC_POWER_FRACTION = 0.3
+# Share of memory a serving runtime can give to weights, KV cache and activations: vLLM's
+# default ``gpu_memory_utilization = 0.9`` (vLLM docs, 2024-2026).
+USABLE_MEMORY_FRACTION = 0.9
+# Prefill runs in chunks of at most this many tokens (vLLM / TensorRT-LLM default
+# ``max_num_batched_tokens``), which bounds the activation workspace.
+PREFILL_CHUNK_TOKENS = 8192.0
+
+RESOURCES = ("compute", "memory", "interconnect")
+
+
+class Performance(NamedTuple):
+    """What :func:`performance` returns; times in s, energy in J, cost in USD."""
+
+    ttft: jax.Array  # time to first token, s
+    tpot: jax.Array  # time per output token seen by one user, s
+    tokens_per_s_per_chip: jax.Array  # output tokens/s per chip
+    tokens_per_s_per_user: jax.Array  # 1 / tpot
+    joules_per_token: jax.Array  # chip energy per output token (no PUE), J
+    usd_per_million_tokens: jax.Array  # USD per million output tokens
+    decode_compute_time: jax.Array  # T_math of one decode step, s
+    decode_memory_time: jax.Array  # T_mem of one decode step, s
+    decode_interconnect_time: jax.Array  # T_comms of one decode step, s
+    bound: jax.Array  # index into RESOURCES of the largest decode term
+    memory_required: jax.Array  # bytes per chip
+    memory_available: jax.Array  # usable bytes per chip
+    fits: jax.Array  # 1.0 if memory_required <= memory_available
+
+
+def peak_flops(chip: Chip, w: Workload):
+    """Peak dense FLOP/s at the workload's math precision.
+
+    Activations of <= 4 bits use the FP4 rate, <= 8 bits the FP8 rate (INT8 units with
+    ``integer_math``), wider ones BF16.
+    """
+    eight = jnp.where(w.integer_math > 0.5, chip.peak_ops_int8, chip.peak_flops_fp8)
+    return jnp.where(w.activation_bits <= 4.5, chip.peak_flops_fp4, jnp.where(w.activation_bits <= 8.5, eight, chip.peak_flops_bf16))
+
+
+def attention_peak_flops(chip: Chip, w: Workload):
+    """Peak FLOP/s of attention math, set by the KV-cache precision: <= 8 bits FP8, else BF16.
+
+    FP4 deployments (NVFP4) keep an FP8 KV cache, so their attention runs at the FP8 rate.
+    """
+    return jnp.where(w.kv_bits <= 8.5, chip.peak_flops_fp8, chip.peak_flops_bf16)
+
+
+def math_time(chip: Chip, m: Model, w: Workload, matmul_flops, attention_flops, expert_flops, efficiency):
+    """``(matmul + expert*(1/eff_moe - 1)) / (G*peak*eff) + attention / (G*peak_attn*eff)``, s.
+
+    ``expert_flops`` is the part of ``matmul_flops`` in routed experts; ``efficiency`` is
+    an :class:`~workbook.specs.Efficiency` phase factor times the chip count ``G``.
+    """
+    return (matmul_flops + expert_flops * (1.0 / efficiency[1] - 1.0)) / (efficiency[0] * peak_flops(chip, w)) + attention_flops / (
+        efficiency[0] * attention_peak_flops(chip, w)
+    )
+
+
+def collective_time(chip: Chip, m: Model, tokens, chips, eff: Efficiency):
+    """Time of the per-layer collectives for ``tokens`` tokens on ``chips`` chips, s."""
+    g = jnp.maximum(chips, 1.0)
+    msg = tf.collective_message_bytes(m, tokens)
+    ring = 2.0 * (g - 1.0) / g * msg / (0.5 * chip.interconnect_bandwidth * eff.interconnect)
+    latency = chip.interconnect_latency * (1.0 + jnp.maximum(jnp.sqrt(g) - 1.0, 0.0) / 3.0)
+    per = jnp.where(g > 1.0 + 1e-6, ring + latency, 0.0)
+    return m.n_layers * tf.COLLECTIVES_PER_LAYER * per
+
+
+def decode_step_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, context):
+    """``(T_math, T_mem, T_comms)`` of one decode step at ``context`` cached tokens, s."""
+    g = w.chips
+    attn = tf.decode_attention_flops(m, w.batch, context)
+    experts = 2.0 * w.batch * tf.expert_matmul_params_per_token(m)
+    t_math = math_time(chip, m, w, tf.decode_flops(m, w.batch, context) - attn, attn, experts, (g * eff.compute_decode, eff.moe))
+    t_mem = tf.decode_bytes(m, w.batch, context, w.weight_bits, w.kv_bits) / (g * chip.memory_bandwidth * eff.memory)
+    t_comm = collective_time(chip, m, w.batch, g, eff)
+    return t_math, t_mem, t_comm
+
+
+def decode_step_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, context):
+    """One decode step of the whole batch: ``smooth_max(T_math, T_mem) + T_comms + overhead``, s."""
+    t_math, t_mem, t_comm = decode_step_times(chip, m, w, eff, context)
+    return smooth_max((t_math, t_mem), eff.temperature) + t_comm + eff.step_overhead
+
+
+def prefill_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
+    """Prefill of ``batch`` prompts of ``w.input_tokens`` tokens, s."""
+    g = w.chips
+    attn = tf.prefill_attention_flops(m, batch, w.input_tokens)
+    experts = 2.0 * batch * w.input_tokens * tf.expert_matmul_params_per_token(m)
+    t_math = math_time(chip, m, w, tf.prefill_flops(m, batch, w.input_tokens) - attn, attn, experts, (g * eff.compute_prefill, eff.moe))
+    t_mem = tf.prefill_bytes(m, batch, w.input_tokens, w.weight_bits, w.kv_bits) / (g * chip.memory_bandwidth * eff.memory)
+    t_comm = collective_time(chip, m, batch * w.input_tokens, g, eff)
+    return smooth_max((t_math, t_mem), eff.temperature) + t_comm
+
+
+def memory_required_per_chip(m: Model, w: Workload):
+    """Bytes per chip: ``(weights + B*(T_in+T_out)*kv_per_token + activations) / G``.
+
+    Activations: one prefill chunk of ``min(B*T_in, 8192)`` tokens with ``4D + 2*F_eff``
+    16-bit values live per token (an estimate; it is small next to weights and KV).
+    """
+    kv = w.batch * (w.input_tokens + w.output_tokens) * tf.kv_cache_bytes_per_token(m, w.kv_bits)
+    f_eff = jnp.maximum(m.d_ff, m.n_experts_active * m.d_ff_expert)
+    act = jnp.minimum(w.batch * w.input_tokens, PREFILL_CHUNK_TOKENS) * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
+    return (tf.weight_bytes(m, w.weight_bits) + kv + act) / w.chips
+
+
+def memory_available_per_chip(chip: Chip):
+    """Usable bytes per chip: ``0.9 * capacity`` (vLLM's default memory utilisation)."""
+    return USABLE_MEMORY_FRACTION * chip.memory_capacity
+
+
+def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency()) -> Performance:
+    """Every serving figure of ``m`` on ``chip`` for workload ``w``; see the module docstring."""
+    chip, m, w, eff = (jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), r) for r in (chip, m, w, eff))
+    g, b, t_out = w.chips, w.batch, w.output_tokens
+    mid_context = w.input_tokens + 0.5 * t_out
+    t_math, t_mem, t_comm = decode_step_times(chip, m, w, eff, mid_context)
+    t_step = smooth_max((t_math, t_mem), eff.temperature) + t_comm + eff.step_overhead
+    t_prefill = prefill_time(chip, m, w, eff, b)
+    t_cycle = t_prefill + t_out * t_step
+    tpot = t_cycle / t_out
+    tokens_per_s_replica = b / tpot
+    tokens_per_s_chip = tokens_per_s_replica / g
+
+    # utilisation of the busiest resource over the cycle sets the power draw
+    peak = peak_flops(chip, w)
+    flops = tf.prefill_flops(m, b, w.input_tokens) + t_out * tf.decode_flops(m, b, mid_context)
+    moved = tf.prefill_bytes(m, b, w.input_tokens, w.weight_bits, w.kv_bits) + t_out * tf.decode_bytes(
+        m, b, mid_context, w.weight_bits, w.kv_bits
+    )
+    util = jnp.minimum(
+        smooth_max((flops / (g * peak * t_cycle), moved / (g * chip.memory_bandwidth * t_cycle)), eff.temperature), 1.0
+    )
+    power = chip.power * (STATIC_POWER_FRACTION + (1.0 - STATIC_POWER_FRACTION) * util)
+    joules = g * power * t_cycle / (b * t_out)
+    usd = chip.price * g * t_cycle / 3600.0 / (b * t_out) * 1e6
+
+    need = memory_required_per_chip(m, w)
+    have = memory_available_per_chip(chip)
+    return Performance(
+        ttft=prefill_time(chip, m, w, eff, 1.0),
+        tpot=tpot,
+        tokens_per_s_per_chip=tokens_per_s_chip,
+        tokens_per_s_per_user=1.0 / tpot,
+        joules_per_token=joules,
+        usd_per_million_tokens=usd,
+        decode_compute_time=t_math,
+        decode_memory_time=t_mem,
+        decode_interconnect_time=t_comm,
+        bound=jnp.argmax(jnp.stack([t_math, t_mem, t_comm])).astype(jnp.float32),
+        memory_required=need,
+        memory_available=have,
+        fits=(need <= have).astype(jnp.float32),
+    )
+
+
+def tokens_per_s_per_chip(chip, m, w, eff=Efficiency()):
+    """Output tokens/s per chip (see :func:`performance`)."""
+    return performance(chip, m, w, eff).tokens_per_s_per_chip
+
+
+def usd_per_million_tokens(chip, m, w, eff=Efficiency()):
+    """USD per million output tokens: ``price * G * T_cycle / 3600 / (B * T_out) * 1e6``."""
+    return performance(chip, m, w, eff).usd_per_million_tokens
+
+
+def max_batch(chip: Chip, m: Model, w: Workload):
+    """Largest batch whose weights, KV cache and activations fit on ``w.chips`` chips.
+
+    ``floor((0.9*cap*G - weights - act_max) / ((T_in + T_out) * kv_per_token))``; negative
+    when even the weights do not fit.
+    """
+    cap = memory_available_per_chip(chip) * w.chips
+    f_eff = jnp.maximum(m.d_ff, m.n_experts_active * m.d_ff_expert)
+    act = PREFILL_CHUNK_TOKENS * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
+    per_seq = (w.input_tokens + w.output_tokens) * tf.kv_cache_bytes_per_token(m, w.kv_bits)
+    return jnp.floor((cap - tf.weight_bytes(m, w.weight_bits) - act) / per_seq)
+
+
+def min_chips(chip: Chip, m: Model, w: Workload):
+    """Smallest whole number of chips whose usable memory holds the workload."""
+    total = memory_required_per_chip(m, w) * w.chips
+    return jnp.ceil(total / memory_available_per_chip(chip))

@@ -1,0 +1,131 @@
+"""Specs as data: immutable pytrees of numbers in SI units.
+
+A :class:`Chip`, a :class:`Model`, a :class:`Workload` and an :class:`Efficiency` are
+``NamedTuple`` records of floats. They are JAX pytrees, so ``jax.grad`` of any output
+with respect to a chip returns a ``Chip`` of sensitivities, and ``jax.vmap`` maps over
+stacked records (see :func:`stack`). Names, sources and statuses are *not* stored here:
+they live in the catalog (:mod:`workbook.catalog`), keyed by id.
+
+Notation (jax-ml scaling book): B batch, T sequence length, D d_model, F d_ff,
+L layers, N query heads, K KV heads, H head dim, V vocabulary.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+
+class Chip(NamedTuple):
+    """One accelerator. Every field is a float in SI units."""
+
+    peak_flops_bf16: float  # dense BF16 FLOP/s
+    peak_flops_fp8: float  # dense FP8 FLOP/s (BF16 rate where there is no FP8 hardware)
+    peak_flops_fp4: float  # dense FP4 FLOP/s (FP8 rate where there is no FP4 hardware)
+    peak_ops_int8: float  # dense INT8 OP/s
+    memory_capacity: float  # bytes of HBM/DRAM (SRAM for Groq and Cerebras)
+    memory_bandwidth: float  # bytes/s, peak
+    sram_capacity: float  # bytes of the largest on-chip memory
+    interconnect_bandwidth: float  # bytes/s, total bidirectional scale-up per chip
+    interconnect_latency: float  # s, fixed latency of one collective (Erdil 2025: 6 us)
+    power: float  # W, TDP
+    price: float  # USD per chip-hour (a dated scenario input)
+
+
+class Model(NamedTuple):
+    """A decoder-only transformer (dense or MoE, GQA or MLA). Counts are floats."""
+
+    n_layers: float  # L
+    d_model: float  # D
+    n_heads: float  # N, query heads
+    n_kv_heads: float  # K, KV heads (= N for multi-head attention)
+    head_dim: float  # H
+    d_ff: float  # F, intermediate size of the dense (gated) MLP layers
+    vocab_size: float  # V
+    tied_embeddings: float  # 1 if the LM head shares the embedding matrix
+    n_experts: float  # routed experts per MoE layer (0 for dense models)
+    n_experts_active: float  # routed experts per token
+    n_shared_experts: float  # always-on experts per MoE layer
+    d_ff_expert: float  # intermediate size of one expert
+    n_dense_layers: float  # layers with a dense MLP (the rest are MoE)
+    mla: float  # 1 for multi-head latent attention (DeepSeek), else 0
+    kv_lora_rank: float  # MLA compressed KV width
+    q_lora_rank: float  # MLA compressed query width (0: full-rank queries)
+    qk_nope_head_dim: float  # MLA per-head query/key width without RoPE
+    qk_rope_head_dim: float  # MLA per-head decoupled RoPE width (shared key)
+    v_head_dim: float  # MLA per-head value width
+    sliding_window: float  # tokens a sliding-window layer attends to (0: none)
+    n_sliding_layers: float  # layers that use the sliding window
+
+
+class Workload(NamedTuple):
+    """What is asked of one replica. Bits are per stored element."""
+
+    batch: float = 1.0  # B, concurrent sequences per replica
+    input_tokens: float = 1024.0  # prompt length
+    output_tokens: float = 256.0  # generated tokens per sequence
+    chips: float = 1.0  # chips per replica (tensor / expert parallel)
+    weight_bits: float = 16.0
+    activation_bits: float = 16.0  # selects the peak: <=4 FP4, <=8 FP8/INT8, else BF16
+    kv_bits: float = 16.0
+    integer_math: float = 0.0  # 1: 8-bit math on the INT8 units instead of FP8
+
+
+class Efficiency(NamedTuple):
+    """Achieved fractions of peak, and the overlap temperature of the roofline.
+
+    The uncalibrated roofline is ``Efficiency()``: every resource at its peak.
+    :mod:`workbook.calibration` fits these per chip family.
+    """
+
+    compute_prefill: float = 1.0  # fraction of peak FLOP/s reached in prefill
+    compute_decode: float = 1.0  # fraction of peak FLOP/s reached in decode
+    memory: float = 1.0  # fraction of peak memory bandwidth reached
+    interconnect: float = 1.0  # fraction of peak scale-up bandwidth reached
+    moe: float = 1.0  # efficiency of routed-expert matmuls relative to dense ones (grouped GEMMs, imbalance)
+    step_overhead: float = 0.0  # s per decode step not hidden by the roofline (launches, sampling)
+    temperature: float = 0.1  # roofline overlap: 0 = perfect overlap (max), 1 = none (sum)
+
+
+# Precision presets: (weight, activation, KV cache) bits and integer math.
+# Sources: MLPerf/TensorRT-LLM recipes (fp8 = W8A8 with FP8 KV cache; NVFP4 keeps an FP8 KV
+# cache; int4 = AWQ-style weight-only with 16-bit math).
+PRECISIONS: dict[str, tuple[float, float, float, float]] = {
+    "bf16": (16.0, 16.0, 16.0, 0.0),
+    "fp16": (16.0, 16.0, 16.0, 0.0),
+    "fp8": (8.0, 8.0, 8.0, 0.0),
+    "int8": (8.0, 8.0, 8.0, 1.0),
+    "fp4": (4.0, 4.0, 8.0, 0.0),
+    "int4": (4.0, 16.0, 16.0, 0.0),
+}
+
+
+def workload(
+    precision: str = "bf16",
+    *,
+    batch: float = 1.0,
+    input_tokens: float = 1024.0,
+    output_tokens: float = 256.0,
+    chips: float = 1.0,
+) -> Workload:
+    """A :class:`Workload` with the bits of a named precision preset (see ``PRECISIONS``)."""
+    if precision not in PRECISIONS:
+        from workbook.errors import InputError
+
+        raise InputError(
+            f"precision: unknown value {precision!r}; allowed: {', '.join(PRECISIONS)}"
+        )
+    w, a, kv, integer = PRECISIONS[precision]
+    return Workload(float(batch), float(input_tokens), float(output_tokens), float(chips), w, a, kv, integer)
+
+
+def stack(records):
+    """Stack a list of same-type records into one record of arrays (for ``jax.vmap``)."""
+    return jax.tree.map(lambda *xs: jnp.asarray(xs, dtype=jnp.float32), *records)
+
+
+def as_arrays(record):
+    """The same record with every field a float32 JAX scalar (for jit and grad)."""
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype=jnp.float32), record)

@@ -1,0 +1,91 @@
+"""What a well-tuned deployment reaches: the best batch and parallelism, vmapped.
+
+MLPerf submitters tune batch and parallelism for throughput. For a measured row without a
+batch we predict the best output tokens/s per chip over a grid of batch sizes
+``B in {1, sqrt(2), 2, ..., 8192}`` (rounded) and chips per replica
+``G in {1, 2, 4, ..., 1024} U {accelerator_count}`` that divide the system, subject to
+
+* memory: weights + KV cache + activations fit in 90 % of each chip's memory, and
+* ``server`` / ``interactive``: TTFT and TPOT within the row's p99 limits.
+
+Where the row gives a batch, that batch on all of the row's accelerators is used as is.
+The whole table of rows x grid points is one ``jax.vmap`` of :func:`workbook.serving.performance`.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from workbook import catalog, serving
+from workbook.measurements import Measured
+from workbook.specs import PRECISIONS, Efficiency, Workload, stack
+
+BATCH_GRID = np.unique(np.round(2.0 ** np.arange(0.0, 13.01, 0.5)))
+CHIP_GRID = 2.0 ** np.arange(0, 11)
+
+
+def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(batch, chips, allowed)`` arrays over the search grid for row ``m``."""
+    gs = np.append(CHIP_GRID, m.accelerators)
+    b, g = np.meshgrid(BATCH_GRID, gs, indexing="ij")
+    b, g = b.ravel(), g.ravel()
+    if m.batch is not None:
+        allowed = np.zeros_like(b, dtype=bool)
+        allowed[0] = True
+        b = np.full_like(b, m.batch)
+        g = np.full_like(g, m.accelerators)
+        return b, g, allowed
+    allowed = (g <= m.accelerators) & (np.mod(m.accelerators, g) == 0)
+    return b, g, allowed
+
+
+def stacked_inputs(rows: list[Measured]):
+    """Stacked chips, models, grid workloads (rows x grid) and masks for ``rows``."""
+    chips = stack([catalog.chip(r.chip_id) for r in rows])
+    models = stack([catalog.model(r.model_id) for r in rows])
+    bs, gs, allowed = zip(*(grid(r) for r in rows))
+    bits = np.array([PRECISIONS[r.precision] for r in rows], dtype=np.float32)
+    n, j = len(rows), len(bs[0])
+    col = lambda x: np.broadcast_to(np.asarray(x, np.float32)[:, None], (n, j))  # noqa: E731
+    work = Workload(
+        batch=jnp.asarray(np.stack(bs), jnp.float32),
+        input_tokens=jnp.asarray(col([r.input_tokens for r in rows])),
+        output_tokens=jnp.asarray(col([r.output_tokens for r in rows])),
+        chips=jnp.asarray(np.stack(gs), jnp.float32),
+        weight_bits=jnp.asarray(col(bits[:, 0])), activation_bits=jnp.asarray(col(bits[:, 1])),
+        kv_bits=jnp.asarray(col(bits[:, 2])), integer_math=jnp.asarray(col(bits[:, 3])),
+    )
+    inf = np.float32(np.inf)
+    limits = (
+        jnp.asarray([r.ttft_limit if (r.ttft_limit and r.scenario in ("server", "interactive")) else inf for r in rows], jnp.float32),
+        jnp.asarray([r.tpot_limit if (r.tpot_limit and r.scenario in ("server", "interactive")) else inf for r in rows], jnp.float32),
+    )
+    given = jnp.asarray([r.batch is not None for r in rows])
+    return chips, models, work, jnp.asarray(np.stack(allowed)), limits, given
+
+
+_perf_grid = jax.vmap(  # rows
+    jax.vmap(serving.performance, in_axes=(None, None, 0, None)),  # grid points of one row
+    in_axes=(0, 0, 0, 0),
+)
+
+
+def best_throughput(chips, models, work, allowed, limits, given, effs: Efficiency):
+    """Best feasible output tokens/s per chip for each row, and the grid index it uses.
+
+    Rows with no feasible grid point get ``nan``. Differentiable in the specs and
+    efficiencies (the gradient flows through the chosen grid point).
+    """
+    perf = _perf_grid(chips, models, work, effs)
+    ttft_lim, tpot_lim = limits
+    ok = allowed & ((perf.fits > 0.5) | given[:, None])
+    ok = ok & (perf.ttft <= ttft_lim[:, None]) & (perf.tpot <= tpot_lim[:, None])
+    tps = jnp.where(ok, perf.tokens_per_s_per_chip, -1.0)
+    idx = jnp.argmax(jax.lax.stop_gradient(tps), axis=1)
+    best = jnp.take_along_axis(tps, idx[:, None], axis=1)[:, 0]
+    return jnp.where(ok.any(axis=1), best, jnp.nan), idx
+
+
+best_throughput_jit = jax.jit(best_throughput)
