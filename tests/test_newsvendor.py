@@ -21,6 +21,17 @@ from workbook.newsvendor import (
     smooth_disruption_expected_cost,
 )
 
+# jitted once: eager JAX compiles every primitive separately, which dominates test time
+_cost_and_grads = jax.jit(jax.value_and_grad(disruption_expected_cost, argnums=(0, 1)))
+_cost = jax.jit(disruption_expected_cost)
+_smooth_cost = jax.jit(smooth_disruption_expected_cost)
+_smooth_slope = jax.jit(jax.grad(smooth_disruption_expected_cost))
+_level = jax.jit(disruption_optimal_level)
+_nv_cost_and_grads = jax.jit(jax.value_and_grad(newsvendor_expected_cost, argnums=(0, 1)))
+_nv_cost = jax.jit(newsvendor_expected_cost)
+_nv_optimal_cost = jax.jit(newsvendor_optimal_cost)
+_nv_level = jax.jit(newsvendor_optimal_level)
+
 EX93 = DisruptedSupply()  # Snyder & Shen (2019) Example 9.3: h .25, p 3, d 2000, a .04, b .25
 
 
@@ -45,32 +56,34 @@ def test_plain_newsvendor_published():
     # Snyder & Shen (2019), normal newsvendor h=2, p=18, N(120, 10^2): S* = 132.8155,
     # g(S*) = 35.0997 (4 decimals published; float32 so tolerance 1e-3 abs).
     nv = Newsvendor()
-    assert float(newsvendor_optimal_level(nv)) == pytest.approx(132.8155, abs=1e-3)
-    assert float(newsvendor_optimal_cost(nv)) == pytest.approx(35.0997, abs=1e-3)
-    assert float(newsvendor_expected_cost(132.8155, nv)) == pytest.approx(35.0997, abs=1e-3)
+    assert float(_nv_level(nv)) == pytest.approx(132.8155, abs=1e-3)
+    assert float(_nv_optimal_cost(nv)) == pytest.approx(35.0997, abs=1e-3)
+    assert float(_nv_cost(132.8155, nv)) == pytest.approx(35.0997, abs=1e-3)
 
 
 def test_plain_newsvendor_published_x64():
     # Same oracle at the published 4 decimals (abs 5e-5 = half the last digit), float64.
     with jax.enable_x64(True):
         nv = _as_f64(Newsvendor())
-        assert float(newsvendor_optimal_level(nv)) == pytest.approx(132.8155, abs=5e-5)
-        assert float(newsvendor_optimal_cost(nv)) == pytest.approx(35.0997, abs=5e-5)
+        assert float(_nv_level(nv)) == pytest.approx(132.8155, abs=5e-5)
+        assert float(_nv_optimal_cost(nv)) == pytest.approx(35.0997, abs=5e-5)
 
 
 def test_disruption_example_9_3_float32():
     # Snyder & Shen (2019) Ex. 9.3: S* = 8000, g(S*) = 2737.0689, g(1200) = 5710.3448.
     # float32 carries ~7 digits, so relative tolerance 1e-6 (2.7e-3 abs).
-    assert float(disruption_optimal_level(EX93)) == 8000.0
-    assert float(disruption_optimal_cost(EX93)) == pytest.approx(2737.0689, rel=1e-6)
-    assert float(disruption_expected_cost(1200.0, EX93)) == pytest.approx(5710.3448, rel=1e-6)
+    assert float(_level(EX93)) == 8000.0
+    assert float(jax.jit(disruption_optimal_cost)(EX93)) == pytest.approx(2737.0689, rel=1e-6)
+    assert float(_cost(1200.0, EX93)) == pytest.approx(5710.3448, rel=1e-6)
 
 
 def test_disruption_example_9_3_x64():
-    # Same oracle at the published 4 decimals: abs 5e-5 in float64.
+    # Same oracle in float64. We get 2737.068965517..., so the published 2737.0689 is
+    # truncated, not rounded (rounding gives 2737.0690): tolerance abs 1e-4 = one unit in the
+    # last published digit. 5710.344827586... agrees to the published digits (abs 5e-5).
     with jax.enable_x64(True):
         m = _as_f64(EX93)
-        assert float(disruption_optimal_cost(m)) == pytest.approx(2737.0689, abs=5e-5)
+        assert float(disruption_optimal_cost(m)) == pytest.approx(2737.0689, abs=1e-4)
         assert float(disruption_expected_cost(jnp.float64(1200.0), m)) == pytest.approx(
             5710.3448, abs=5e-5
         )
@@ -81,14 +94,14 @@ def test_disruption_example_9_3_x64():
 
 @pytest.mark.parametrize("S", [0.0, 1200.0, 2000.0, 3999.0, 5000.0, 8000.0, 12345.0, 30000.0])
 def test_disruption_closed_form_matches_truncated_sum(S):
-    assert float(disruption_expected_cost(S, EX93)) == pytest.approx(
+    assert float(_cost(S, EX93)) == pytest.approx(
         _brute_force_cost(S, EX93), rel=2e-6
     )
 
 
 def test_disruption_optimum_beats_grid():
     grid = jnp.linspace(0.0, 30000.0, 3001)
-    costs = jax.vmap(lambda s: disruption_expected_cost(s, EX93))(grid)
+    costs = jax.jit(jax.vmap(disruption_expected_cost, in_axes=(0, None)))(grid, EX93)
     assert float(disruption_optimal_cost(EX93)) <= float(jnp.min(costs)) * (1 + 1e-6)
     assert float(grid[jnp.argmin(costs)]) == 8000.0
 
@@ -110,10 +123,10 @@ def test_plain_newsvendor_optimum_is_stationary():
 
 @pytest.mark.parametrize("S", [1200.0, 5000.0, 8000.0, 9000.0])
 def test_smooth_disruption_cost_converges(S):
-    sharp = float(disruption_expected_cost(S, EX93))
+    sharp = float(_cost(S, EX93))
     errors = []
     for tau in (100.0, 10.0, 1.0, 0.1):
-        smooth = float(smooth_disruption_expected_cost(S, EX93, temperature=tau))
+        smooth = float(_smooth_cost(S, EX93, tau))
         # bound: 0 <= smooth - sharp <= (h + p) tau log 2 (+ float32 slack)
         assert -1e-2 <= smooth - sharp <= 3.25 * tau * np.log(2) + 1e-2
         errors.append(abs(smooth - sharp))
@@ -122,15 +135,15 @@ def test_smooth_disruption_cost_converges(S):
 
 def test_smooth_gradient_informative_at_kink():
     # At S = 8000 (a kink) the smooth slope lies between the two one-sided slopes.
-    left = float(jax.grad(disruption_expected_cost)(7999.0, EX93))
-    right = float(jax.grad(disruption_expected_cost)(8001.0, EX93))
-    mid = float(jax.grad(smooth_disruption_expected_cost)(8000.0, EX93, 50.0))
+    left = float(_cost_and_grads(7999.0, EX93)[1][0])
+    right = float(_cost_and_grads(8001.0, EX93)[1][0])
+    mid = float(_smooth_slope(8000.0, EX93, 50.0))
     assert left < mid < right
 
 
 @pytest.mark.parametrize("S", [1500.0, 5000.0, 9000.0])
 def test_disruption_gradients_match_finite_differences(S):
-    g = jax.grad(disruption_expected_cost, argnums=(0, 1))(S, EX93)
+    g = _cost_and_grads(S, EX93)[1]
     eps = 1e-3
     with jax.enable_x64(True):
         m = _as_f64(EX93)
@@ -144,7 +157,8 @@ def test_disruption_gradients_match_finite_differences(S):
                       "recovery_probability"):
             x = float(getattr(m, field))
             fd = (f(S, **{field: x + eps * x}) - f(S, **{field: x - eps * x})) / (2 * eps * x)
-            assert float(getattr(g[1], field)) == pytest.approx(fd, rel=1e-3), field
+            # abs 1e-3: float32 cancellation where the true derivative is 0 (dg/dh = 0 if S < d)
+            assert float(getattr(g[1], field)) == pytest.approx(fd, rel=1e-3, abs=1e-3), field
 
 
 def test_plain_newsvendor_gradient_matches_fd():
@@ -172,14 +186,14 @@ def test_plain_newsvendor_gradient_matches_fd():
 def test_disruption_cost_finite_and_optimal(h, p, d, alpha, beta, cover):
     m = DisruptedSupply(h, p, d, alpha, beta)
     S = cover * d
-    value, grads = jax.value_and_grad(disruption_expected_cost, argnums=(0, 1))(S, m)
-    assert np.isfinite(float(value)) and float(value) >= 0
+    value, grads = _cost_and_grads(S, m)
+    assert np.isfinite(float(value)) and float(value) >= -1e-3 * (1 + S)
     assert all(np.isfinite(float(x)) for x in jax.tree_util.tree_leaves(grads))
-    s_star = float(disruption_optimal_level(m))
-    best = float(disruption_expected_cost(s_star, m))
-    # optimum is no worse than S and the neighbouring multiples of d
+    s_star = float(_level(m))
+    best = float(_cost(s_star, m))
+    # optimum is no worse than S and the neighbouring multiples of d (float32 slack)
     for other in (S, s_star - d, s_star + d):
-        assert best <= float(disruption_expected_cost(max(other, 0.0), m)) * (1 + 1e-5) + 1e-6
+        assert best <= float(_cost(max(other, 0.0), m)) * (1 + 1e-5) + 1e-3
 
 
 @settings(max_examples=50, deadline=None)
@@ -187,7 +201,7 @@ def test_disruption_cost_finite_and_optimal(h, p, d, alpha, beta, cover):
        sd=st.floats(0.1, 100.0), z=st.floats(-4.0, 4.0))
 def test_plain_newsvendor_finite(h, p, mu, sd, z):
     nv = Newsvendor(h, p, mu, sd)
-    value, grads = jax.value_and_grad(newsvendor_expected_cost, argnums=(0, 1))(mu + z * sd, nv)
+    value, grads = _nv_cost_and_grads(mu + z * sd, nv)
     assert np.isfinite(float(value))
     assert all(np.isfinite(float(x)) for x in jax.tree_util.tree_leaves(grads))
-    assert float(newsvendor_optimal_cost(nv)) <= float(value) * (1 + 1e-5) + 1e-4
+    assert float(_nv_optimal_cost(nv)) <= float(value) * (1 + 1e-5) + 1e-4

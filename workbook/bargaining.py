@@ -108,14 +108,14 @@ def validate_supplier(s: Supplier, name: str = "supplier") -> Supplier:
         else:
             bad |= (values < lo) | (values > hi)
         if np.any(bad):
-            value = values[bad].ravel()[0] if values.ndim else float(values)
+            value = float(values[bad].ravel()[0]) if values.ndim else float(values)
             raise ValueError(
                 f"{name}: {field} = {value!r} is outside the allowed range {text}"
             )
     year = np.asarray(s.available_from_year, dtype=float)
     if np.any(~np.isfinite(year)):
         raise ValueError(
-            f"{name}: available_from_year = {year.ravel()[0]!r} must be a finite calendar year"
+            f"{name}: available_from_year = {float(year.ravel()[0])!r} must be a finite calendar year"
         )
     return s
 

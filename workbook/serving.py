@@ -132,15 +132,16 @@ def prefill_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
 
 
 def memory_required_per_chip(m: Model, w: Workload):
-    """Bytes per chip: ``(weights + B*(T_in+T_out)*kv_per_token + activations) / G``.
-
-    Activations: one prefill chunk of ``min(B*T_in, 8192)`` tokens with ``4D + 2*F_eff``
-    16-bit values live per token (an estimate; it is small next to weights and KV).
-    """
+    """Bytes per chip: ``(weights + B*(T_in+T_out)*kv_per_token + workspace) / G``."""
     kv = w.batch * (w.input_tokens + w.output_tokens) * tf.kv_cache_bytes_per_token(m, w.kv_bits)
+    return (tf.weight_bytes(m, w.weight_bits) + kv + activation_workspace_bytes(m)) / w.chips
+
+
+def activation_workspace_bytes(m: Model):
+    """Activation workspace a runtime reserves: one prefill chunk of 8192 tokens with
+    ``4D + 2*F_eff`` 16-bit values live per token (an estimate; small next to weights)."""
     f_eff = jnp.maximum(m.d_ff, m.n_experts_active * m.d_ff_expert)
-    act = jnp.minimum(w.batch * w.input_tokens, PREFILL_CHUNK_TOKENS) * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
-    return (tf.weight_bytes(m, w.weight_bits) + kv + act) / w.chips
+    return PREFILL_CHUNK_TOKENS * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
 
 
 def memory_available_per_chip(chip: Chip):
@@ -210,8 +211,7 @@ def max_batch(chip: Chip, m: Model, w: Workload):
     when even the weights do not fit.
     """
     cap = memory_available_per_chip(chip) * w.chips
-    f_eff = jnp.maximum(m.d_ff, m.n_experts_active * m.d_ff_expert)
-    act = PREFILL_CHUNK_TOKENS * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
+    act = activation_workspace_bytes(m)
     per_seq = (w.input_tokens + w.output_tokens) * tf.kv_cache_bytes_per_token(m, w.kv_bits)
     return jnp.floor((cap - tf.weight_bytes(m, w.weight_bits) - act) / per_seq)
 

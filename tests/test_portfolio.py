@@ -1,0 +1,352 @@
+"""Tests for workbook.portfolio: Rockafellar-Uryasev (2000) example, CVaR, projections, sourcing."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbook.bargaining import Supplier
+from workbook.portfolio import (
+    cvar,
+    mean_cvar_cost,
+    minimum_on_capped_simplex,
+    normal_cvar,
+    normal_value_at_risk,
+    optimal_allocation,
+    optimal_cost,
+    project_onto_capped_simplex,
+    project_onto_simplex,
+    rockafellar_uryasev_objective,
+    scenario_costs,
+    scenario_probabilities,
+    smooth_cvar,
+    validate_capacity,
+    value_at_risk,
+    value_of_alternative,
+)
+
+# Rockafellar & Uryasev (2000), "Optimization of conditional value-at-risk", J. Risk 2(3),
+# section 3 example (three assets, normal returns), as given in targets.md.
+RU_MEAN = jnp.array([0.0101110, 0.0043532, 0.0137058])
+RU_COV = jnp.array([
+    [0.00324625, 0.00022983, 0.00420395],
+    [0.00022983, 0.00049937, 0.00019247],
+    [0.00420395, 0.00019247, 0.00764097],
+])
+RU_WEIGHTS = np.array([0.452013, 0.115573, 0.432414])
+RU_VARIANCE = 0.00378529
+RU_RISK = {0.90: (0.067847, 0.096975), 0.95: (0.090200, 0.115908), 0.99: (0.132128, 0.152977)}
+RU_RETURN = 0.011
+
+SUPPLIERS = Supplier(  # incumbent, hyperscaler TPU-like, start-up (cheap, unreliable, small)
+    price_per_unit=jnp.array([2.0, 1.3, 0.3]),
+    eta=jnp.array([1.0, 0.9, 1.2]),
+    switching_cost_per_unit=jnp.array([0.0, 0.1, 0.2]),
+    capacity=jnp.array([jnp.inf, 0.6, 0.3]),
+    delivery_probability=jnp.array([0.97, 0.9, 0.5]),
+    available_from_year=jnp.array([2024.0, 2025.0, 2027.0]),
+)
+SPOT = 6.0  # USD per M tokens for undelivered demand
+
+# Jitted once and shared: compilation, not arithmetic, dominates the run time of these tests.
+_allocation = jax.jit(optimal_allocation, static_argnames="n_steps")
+_grid_costs = jax.jit(jax.vmap(mean_cvar_cost, in_axes=(0, None, None, None, None)))
+_ru_grid = jax.jit(jax.vmap(rockafellar_uryasev_objective, in_axes=(0, None, None, None)))
+_cost_and_grads = jax.jit(jax.value_and_grad(mean_cvar_cost, argnums=(0, 1, 2)))
+_optimal_cost = jax.jit(optimal_cost, static_argnames="n_steps")
+_mean_cvar = jax.jit(mean_cvar_cost)
+_cvar = jax.jit(cvar)
+
+
+def _brute_force_optimum(suppliers, spot, lam, beta, n_grid=201):
+    """Sharp mean-CVaR cost minimised over a grid of the capped 3-simplex (step 1/200)."""
+    g = np.linspace(0.0, 1.0, n_grid)
+    caps = np.minimum(np.asarray(suppliers.capacity), 1.0)
+    a, b = np.meshgrid(g, g, indexing="ij")
+    X = np.stack([a.ravel(), b.ravel(), 1.0 - a.ravel() - b.ravel()], axis=1)
+    keep = (X[:, 2] >= -1e-9) & np.all(X <= caps + 1e-9, axis=1)
+    X = np.clip(X[keep], 0.0, None)
+    costs = _grid_costs(jnp.asarray(X, jnp.float32), suppliers, spot, lam, beta)
+    i = int(jnp.argmin(costs))
+    return X[i], float(costs[i])
+
+
+# --- CVaR -----------------------------------------------------------------------------------
+
+
+def test_cvar_small_example():
+    # four equally likely losses, beta 0.5: VaR = 1, CVaR = mean of the top half = 2.5
+    x, p = jnp.array([3.0, 0.0, 2.0, 1.0]), jnp.full(4, 0.25)
+    assert float(value_at_risk(x, p, 0.5)) == 1.0
+    assert float(cvar(x, p, 0.5)) == pytest.approx(2.5)
+    # atom splitting: beta 0.6 -> (0.15 * 2 + 0.25 * 3) / 0.4
+    assert float(cvar(x, p, 0.6)) == pytest.approx((0.15 * 2 + 0.25 * 3) / 0.4, rel=1e-6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), beta=st.floats(0.05, 0.98))
+def test_cvar_is_minimum_of_ru_function(seed, beta):
+    rng = np.random.default_rng(seed)
+    x = jnp.asarray(rng.normal(size=12), jnp.float32)
+    p = jnp.asarray(rng.dirichlet(np.ones(12)), jnp.float32)
+    exact = float(_cvar(x, p, beta))
+    ts = jnp.concatenate([x, jnp.linspace(-4.0, 4.0, 401)])
+    grid = _ru_grid(ts, x, p, beta)
+    assert exact == pytest.approx(float(jnp.min(grid)), rel=1e-5, abs=1e-5)
+    # CVaR lies between the mean and the maximum loss
+    assert float(jnp.sum(p * x)) - 1e-5 <= exact <= float(jnp.max(x)) + 1e-5
+
+
+def test_cvar_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=20)
+    p = rng.dirichlet(np.ones(20))
+    beta = 0.8
+    x32, p32 = jnp.asarray(x, jnp.float32), jnp.asarray(p, jnp.float32)
+    g = np.asarray(jax.jit(jax.grad(cvar))(x32, p32, beta))
+    # CVaR is piecewise linear in the losses: central differences with eps below the gap
+    # between losses are exact up to float32 round-off (abs 2e-3).
+    eps = 1e-3
+    shifts = jnp.asarray(np.eye(20) * eps, jnp.float32)
+    up = jax.vmap(_cvar, in_axes=(0, None, None))(x32 + shifts, p32, beta)
+    down = jax.vmap(_cvar, in_axes=(0, None, None))(x32 - shifts, p32, beta)
+    fd = np.asarray(up - down) / (2 * eps)
+    np.testing.assert_allclose(g, fd, atol=2e-3)
+    assert g.sum() == pytest.approx(1.0, abs=1e-5)  # CVaR weights sum to one
+
+
+def test_smooth_cvar_converges_to_sharp():
+    rng = np.random.default_rng(1)
+    x = jnp.asarray(rng.normal(size=50), jnp.float32)
+    p = jnp.full(50, 1 / 50, jnp.float32)
+    sharp = float(cvar(x, p, 0.9))
+    f = jax.jit(smooth_cvar)
+    errs = []
+    for tau in (0.3, 0.1, 0.01, 1e-3):
+        err = float(f(x, p, 0.9, tau)) - sharp
+        assert -1e-5 <= err <= tau * np.log(2) / 0.1 + 1e-5  # documented bound
+        errs.append(err)
+    assert errs == sorted(errs, reverse=True) and errs[-1] < 2e-3
+    # smooth gradient: finite, sums to 1, spreads weight near VaR
+    g = jax.jit(jax.grad(smooth_cvar))(x, p, 0.9, 0.1)
+    assert float(jnp.sum(g)) == pytest.approx(1.0, abs=1e-4)
+
+
+# --- Rockafellar & Uryasev (2000) example ---------------------------------------------------
+
+
+def test_ru_portfolio_variance_and_return():
+    w = jnp.asarray(RU_WEIGHTS, jnp.float32)
+    # published variance 0.00378529 at published (rounded) weights: rel 1e-5
+    assert float(w @ RU_COV @ w) == pytest.approx(RU_VARIANCE, rel=1e-5)
+    assert float(w @ RU_MEAN) == pytest.approx(RU_RETURN, abs=1e-7)  # constraint binds
+
+
+@pytest.mark.parametrize("beta", sorted(RU_RISK))
+def test_ru_analytic_normal_var_cvar(beta):
+    # (a) CVaR = -mu_p + sigma_p phi(z_b)/(1-b) at the published weights; VaR = -mu_p + sigma_p
+    # z_b. Published to 6 decimals; weights are rounded to 6 digits, so abs 2e-6 (float32).
+    w = jnp.asarray(RU_WEIGHTS, jnp.float32)
+    mu_p, sd_p = w @ RU_MEAN, jnp.sqrt(w @ RU_COV @ w)
+    var, cv = RU_RISK[beta]
+    assert float(normal_value_at_risk(-mu_p, sd_p, beta)) == pytest.approx(var, abs=2e-6)
+    assert float(normal_cvar(-mu_p, sd_p, beta)) == pytest.approx(cv, abs=2e-6)
+
+
+@functools.partial(jax.jit, static_argnames=("outer", "steps"))
+def _ru_min_cvar_weights(beta, rho=100.0, outer=15, steps=2000):
+    """min CVaR_b s.t. w on simplex, mu.w >= 0.011: augmented-Lagrangian penalty on the
+    (scaled) return constraint, inner solve by minimum_on_capped_simplex."""
+
+    def outer_step(carry, _):
+        w, lam = carry
+
+        def objective(x, t):
+            gap = (RU_RETURN - x @ RU_MEAN) / 0.01
+            risk = normal_cvar(-x @ RU_MEAN, jnp.sqrt(x @ RU_COV @ x), beta)
+            return risk + 0.5 * rho * jnp.maximum(0.0, gap + lam / rho) ** 2
+
+        w, _ = minimum_on_capped_simplex(objective, w, jnp.ones(3), 0.0,
+                                         step_size=0.5 / (rho + 10.0), n_steps=steps)
+        lam = jnp.maximum(0.0, lam + rho * (RU_RETURN - w @ RU_MEAN) / 0.01)
+        return (w, lam), None
+
+    (w, _), _ = jax.lax.scan(outer_step, (jnp.ones(3) / 3, jnp.asarray(0.0)), None, length=outer)
+    return w
+
+
+@pytest.mark.parametrize("beta", sorted(RU_RISK))
+def test_ru_optimiser_recovers_published_weights(beta):
+    # (b) min-CVaR = min-variance for normal returns; tolerance 5e-4 abs per weight
+    # (observed ~5e-5; the brief allows 2e-3).
+    w = np.asarray(_ru_min_cvar_weights(beta))
+    np.testing.assert_allclose(w, RU_WEIGHTS, atol=5e-4)
+    assert w.sum() == pytest.approx(1.0, abs=1e-6)
+    assert float(w @ np.asarray(RU_MEAN)) >= RU_RETURN - 1e-6
+
+
+def test_ru_sample_cvar_matches_analytic():
+    # (c) Rockafellar-Uryasev sample formula on 200,000 fixed-seed normal returns (NumPy seed
+    # 2000). Tolerance 3% relative: the standard error at beta = 0.99 (2,000 tail points) is
+    # about 0.5%; observed errors are printed on failure.
+    rng = np.random.default_rng(2000)
+    n = 200_000
+    returns = rng.multivariate_normal(np.asarray(RU_MEAN), np.asarray(RU_COV), size=n)
+    losses = jnp.asarray(-(returns @ RU_WEIGHTS), jnp.float32)
+    p = jnp.full(n, 1.0 / n, jnp.float32)
+    for beta, (var, cv) in RU_RISK.items():
+        assert float(_cvar(losses, p, beta)) == pytest.approx(cv, rel=0.03), beta
+        assert float(value_at_risk(losses, p, beta)) == pytest.approx(var, rel=0.03), beta
+
+
+# --- projections ----------------------------------------------------------------------------
+
+
+def _reference_projection(y, caps):
+    """NumPy bisection on nu for clip(y - nu, 0, cap) summing to 1 (float64)."""
+    lo, hi = y.min() - 1.0, y.max()
+    for _ in range(200):
+        nu = 0.5 * (lo + hi)
+        if np.clip(y - nu, 0, caps).sum() > 1:
+            lo = nu
+        else:
+            hi = nu
+    return np.clip(y - 0.5 * (lo + hi), 0, caps)
+
+
+_project = jax.jit(project_onto_capped_simplex)
+_duchi = jax.jit(project_onto_simplex)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.01, 10.0))
+def test_capped_projection_matches_reference(seed, scale):
+    rng = np.random.default_rng(seed)
+    n = 6  # fixed so the projection compiles once
+    y = rng.normal(size=n) * scale
+    caps = rng.uniform(0.0, 1.0, size=n)
+    caps = caps / caps.sum() * rng.uniform(1.0, 2.0)  # feasible: sum caps >= 1
+    x = np.asarray(_project(jnp.asarray(y, jnp.float32), jnp.asarray(caps, jnp.float32)))
+    assert x.sum() == pytest.approx(1.0, abs=1e-5)
+    assert np.all(x >= 0) and np.all(x <= caps + 1e-6)
+    np.testing.assert_allclose(x, _reference_projection(y, caps), atol=2e-5)
+
+
+def test_uncapped_projection_is_duchi():
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        y = jnp.asarray(rng.normal(size=6), jnp.float32)
+        a, b = _duchi(y), _project(y, jnp.full(6, jnp.inf))
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-6)
+        assert float(jnp.sum(a)) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_projection_gradient_matches_finite_differences():
+    y = np.array([0.5, 0.2, -0.1, 0.4, 0.0, 0.3])
+    caps = np.array([0.45, 1.0, 1.0, 0.3, 1.0, 1.0])
+    J = np.asarray(jax.jit(jax.jacobian(project_onto_capped_simplex))(
+        jnp.asarray(y, jnp.float32), jnp.asarray(caps, jnp.float32)))
+    eps = 1e-4
+    fd = np.stack([(_reference_projection(y + eps * e, caps) - _reference_projection(y - eps * e, caps))
+                   / (2 * eps) for e in np.eye(6)], axis=1)
+    np.testing.assert_allclose(J, fd, atol=1e-3)
+
+
+# --- sourcing under disruptions -------------------------------------------------------------
+
+
+def test_scenarios_cover_probability_and_cost():
+    probs = scenario_probabilities(SUPPLIERS.delivery_probability)
+    assert probs.shape == (8,) and float(jnp.sum(probs)) == pytest.approx(1.0, abs=1e-6)
+    costs = scenario_costs(jnp.array([0.5, 0.5, 0.0]), jnp.array([2.0, 1.0, 0.5]), SPOT)
+    assert float(costs[0]) == pytest.approx(SPOT)  # nobody delivers
+    assert float(costs[-1]) == pytest.approx(1.5)  # everybody delivers
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.5, 2.0])
+def test_optimal_allocation_matches_brute_force(lam):
+    x = np.asarray(_allocation(SUPPLIERS, SPOT, lam, 0.95))
+    cost = float(_mean_cvar(jnp.asarray(x), SUPPLIERS, SPOT, lam, 0.95))
+    x_grid, cost_grid = _brute_force_optimum(SUPPLIERS, SPOT, lam, 0.95)
+    # smoothing (tau = 0.002 of the cost scale) and 1000 steps: within 0.5% of the grid optimum
+    assert cost <= cost_grid * 1.005
+    np.testing.assert_allclose(x, x_grid, atol=0.02)
+
+
+def test_allocation_smooth_converges_to_sharp():
+    _, cost_grid = _brute_force_optimum(SUPPLIERS, SPOT, 2.0, 0.95)
+    gaps = []
+    for tau in (0.02, 0.005, 0.001):
+        x = _allocation(SUPPLIERS, SPOT, 2.0, 0.95, tau, n_steps=3000)
+        gaps.append(float(_mean_cvar(x, SUPPLIERS, SPOT, 2.0, 0.95)) - cost_grid)
+    assert gaps == sorted(gaps, reverse=True)
+    assert gaps[-1] < 2e-3 * cost_grid
+
+
+def test_optimal_cost_gradient_matches_finite_differences():
+    # Differentiating through the unrolled solver vs central differences of the same solver
+    # (float32, eps 1e-2: cost ~4 so round-off ~1e-4 in the difference quotient);
+    # tolerance rel 2e-2 / abs 5e-3.
+    lam = 0.5
+    g = jax.jit(jax.grad(optimal_cost))(SUPPLIERS, SPOT, lam)
+    for leaf in jax.tree_util.tree_leaves(g):
+        assert np.all(np.isfinite(np.asarray(leaf)))
+    eps = 1e-2
+    for field, i in (("price_per_unit", 0), ("price_per_unit", 1),
+                     ("delivery_probability", 0), ("eta", 1)):
+
+        def at(d):
+            vals = getattr(SUPPLIERS, field).at[i].add(d)
+            return float(_optimal_cost(SUPPLIERS._replace(**{field: vals}), SPOT, lam))
+
+        fd = (at(eps) - at(-eps)) / (2 * eps)
+        assert float(getattr(g, field)[i]) == pytest.approx(fd, rel=2e-2, abs=5e-3), (field, i)
+
+
+def test_capacity_validation():
+    with pytest.raises(ValueError, match="demand exceeds total capacity"):
+        validate_capacity(jnp.array([0.3, 0.4]))
+    short = SUPPLIERS._replace(capacity=jnp.array([0.2, 0.5, 0.2]))
+    with pytest.raises(ValueError, match=r"demand exceeds total capacity: sum of capacities = 0.9"):
+        optimal_allocation(short, SPOT)
+    with pytest.raises(ValueError, match="demand exceeds total capacity"):
+        value_of_alternative(0, SUPPLIERS, SPOT)  # 0.6 + 0.3 < 1 without the incumbent
+
+
+def test_value_of_alternative():
+    lam = 0.5
+    v = float(jax.jit(value_of_alternative, static_argnums=0)(1, SUPPLIERS, SPOT, lam))
+    without = SUPPLIERS._replace(capacity=SUPPLIERS.capacity.at[1].set(0.0))
+    _, with_cost = _brute_force_optimum(SUPPLIERS, SPOT, lam, 0.95)
+    _, without_cost = _brute_force_optimum(without, SPOT, lam, 0.95)
+    assert v > 0
+    assert v == pytest.approx(without_cost - with_cost, abs=0.01 * with_cost)
+
+
+_supplier3 = st.tuples(
+    st.lists(st.floats(0.1, 10.0), min_size=3, max_size=3),  # price
+    st.lists(st.floats(0.2, 1.5), min_size=3, max_size=3),  # eta
+    st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),  # switching cost
+    st.lists(st.floats(0.34, 3.0), min_size=3, max_size=3),  # capacity: sum > 1
+    st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3),  # delivery probability
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(fields=_supplier3, lam=st.floats(0.0, 3.0), beta=st.floats(0.5, 0.99),
+       spot=st.floats(0.5, 20.0))
+def test_allocation_on_capped_simplex_and_finite(fields, lam, beta, spot):
+    s = Supplier(*[jnp.asarray(f, jnp.float32) for f in fields], jnp.zeros(3))
+    x = np.asarray(_allocation(s, spot, lam, beta))
+    caps = np.minimum(np.asarray(fields[3]), 1.0)
+    assert np.all(np.isfinite(x))
+    assert x.sum() == pytest.approx(1.0, abs=1e-5)
+    assert np.all(x >= 0) and np.all(x <= caps + 1e-6)
+    value, grads = _cost_and_grads(jnp.asarray(x), s, spot, lam, beta)
+    assert np.isfinite(float(value))
+    assert all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree_util.tree_leaves(grads))
+

@@ -1,0 +1,29 @@
+import jax
+import pytest
+
+from workbook.errors import InputError
+from workbook.specs import PRECISIONS, Chip, Workload, stack, workload
+
+
+def test_precision_presets_set_bits():
+    w = workload("fp4", batch=8, chips=2)
+    assert (w.weight_bits, w.activation_bits, w.kv_bits) == (4.0, 4.0, 8.0)
+    assert w.batch == 8.0 and w.chips == 2.0
+    assert workload("int8").integer_math == 1.0
+
+
+def test_unknown_precision_names_field_and_choices():
+    with pytest.raises(InputError, match=r"precision: unknown value 'fp3'; allowed: .*fp8"):
+        workload("fp3")
+
+
+def test_stack_makes_vmappable_records(h100):
+    chips = stack([h100, h100._replace(memory_bandwidth=1.0)])
+    assert isinstance(chips, Chip) and chips.memory_bandwidth.shape == (2,)
+    out = jax.vmap(lambda c: c.memory_bandwidth * 2)(chips)
+    assert out.shape == (2,)
+
+
+def test_every_preset_is_a_workload():
+    for name in PRECISIONS:
+        assert isinstance(workload(name), Workload)

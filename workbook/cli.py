@@ -1,0 +1,245 @@
+"""``workbook``: the command line for headless use.
+
+    workbook chips [--json]
+    workbook models [--json]
+    workbook estimate --chip ID --model ID [--precision fp8] [--batch N] [--input-tokens N]
+                      [--output-tokens N] [--chips N] [--price USD_PER_HOUR] [--roofline] [--json]
+    workbook validate FILE.csv [--json] [--out predictions.csv] [--roofline]
+    workbook calibrate [--out PATH]
+
+Bad input exits with status 2 and one line naming the field and the allowed range.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probe warnings on CPU-only machines
+
+from workbook.errors import InputError  # noqa: E402
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, status 2, like every other input error
+        raise InputError(message)
+
+
+def _positive_int(field, value, high):
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{field}: {value!r} is not a number") from None
+    if not math.isfinite(x) or x < 1 or x > high or x != int(x):
+        raise InputError(f"{field}: {value!r} is out of range; allowed whole numbers 1 to {high:g}")
+    return int(x)
+
+
+def cmd_chips(args) -> int:
+    from workbook import catalog
+
+    rows = catalog.chip_table()
+    if args.json:
+        by_chip: dict = {}
+        for r in rows:
+            c = by_chip.setdefault(r["chip_id"], {"chip_id": r["chip_id"], "name": r["name"], **{
+                k: catalog.chip_info(r["chip_id"]).get(k, "") for k in ("vendor", "family", "availability")}, "quantities": {}})
+            c["quantities"][r["quantity"]] = {k: r[k] for k in ("value", "low", "high", "unit", "status", "source", "date", "note")}
+        print(json.dumps(list(by_chip.values()), indent=1))
+        return 0
+    print(f"{'chip_id':24} {'quantity':24} {'value':>11} {'range':>23}  {'status':12} source (date)")
+    for r in rows:
+        rng = f"{r['low']:.3g}-{r['high']:.3g}" if r["low"] is not None else ""
+        print(f"{r['chip_id']:24} {r['quantity']:24} {r['value']:11.4g} {rng:>23}  {r['status']:12} {r['source'][:70]} ({r['date']})")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from workbook import catalog
+    from workbook import transformer as tf
+
+    out = []
+    for mid in catalog.model_ids():
+        e = catalog.model_entry(mid)
+        out.append({
+            "model_id": mid, "name": e.info.get("name", mid),
+            "params_total": float(tf.total_params(e.spec)), "params_active": float(tf.active_params(e.spec)),
+            "kv_bytes_per_token_bf16": float(tf.kv_cache_bytes_per_token(e.spec, 16.0)),
+            "source": e.info.get("source", ""), "date": e.info.get("date", ""),
+        })
+    if args.json:
+        print(json.dumps(out, indent=1))
+    else:
+        for m in out:
+            print(f"{m['model_id']:18} {m['params_total'] / 1e9:8.1f}B total {m['params_active'] / 1e9:7.1f}B active  {m['source'][:60]}")
+    return 0
+
+
+def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, output_tokens=256, chips=None, price=None, calibrated=True) -> dict:
+    """The ``workbook estimate`` figures as a dict; raises :class:`InputError` on bad input."""
+    import jax
+
+    from workbook import calibration, catalog, serving, specs
+    from workbook.specs import Efficiency
+
+    chip = catalog.chip(chip_id)
+    model = catalog.model(model_id)
+    t_in = _positive_int("--input-tokens", input_tokens, 1e7)
+    t_out = _positive_int("--output-tokens", output_tokens, 1e7)
+    if price is not None:
+        try:
+            p = float(price)
+        except (TypeError, ValueError):
+            raise InputError(f"--price: {price!r} is not a number") from None
+        if not math.isfinite(p) or p < 0 or p > 1e4:
+            raise InputError(f"--price: {price!r} is out of range; allowed 0 to 10000 USD per chip-hour")
+        chip = chip._replace(price=p)
+    w = specs.workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out, chips=1)
+    if chips is None:
+        b0 = 1 if batch is None else _positive_int("--batch", batch, 1e6)
+        need = int(serving.min_chips(chip, model, w._replace(batch=float(b0))))
+        g = 1 << max(0, (need - 1).bit_length())  # next power of two: tensor parallel degrees
+    else:
+        g = _positive_int("--chips", chips, 1e5)
+    w = w._replace(chips=float(g))
+    largest = int(serving.max_batch(chip, model, w))
+    if largest < 1:
+        need = int(serving.min_chips(chip, model, w))
+        raise InputError(f"{model_id} does not fit on {g} x {chip_id}: the weights and one sequence need at least {need} chips (use --chips {need} or more)")
+    if batch is None:
+        b = min(64, largest)
+    else:
+        b = _positive_int("--batch", batch, 1e6)
+        if b > largest:
+            need = int(serving.min_chips(chip, model, w._replace(batch=float(b))))
+            raise InputError(f"--batch {b} does not fit on {g} x {chip_id} with {model_id} at {precision}: "
+                             f"at most {largest} fit; this batch needs {need} chips (use --chips {need} or --batch {largest})")
+    w = w._replace(batch=float(b))
+    eff = calibration.efficiency(chip_id) if calibrated else Efficiency()
+
+    def tps(c, m, w, e):
+        perf = serving.performance(c, m, w, e)
+        return perf.tokens_per_s_per_chip, perf
+
+    (_, perf), grad = jax.jit(jax.value_and_grad(tps, has_aux=True))(*(specs.as_arrays(x) for x in (chip, model, w, eff)))
+    base = float(perf.tokens_per_s_per_chip)
+    el = {k: float(getattr(grad, k)) * float(getattr(chip, k)) / base for k in chip._fields}
+    compute = sum(el[k] for k in ("peak_flops_bf16", "peak_flops_fp8", "peak_flops_fp4", "peak_ops_int8"))
+    finite = all(math.isfinite(float(x)) for x in perf[:6])
+    if not finite:
+        raise InputError("the model gave a non-finite result for these inputs; check --input-tokens/--output-tokens")
+    info = catalog.chip_info(chip_id)
+    return {
+        "chip": chip_id, "chip_name": info.get("name", chip_id), "chip_availability": info.get("availability", ""),
+        "model": model_id, "precision": precision, "batch": b, "chips": g,
+        "input_tokens": t_in, "output_tokens": t_out, "usd_per_chip_hour": float(chip.price),
+        "calibrated": calibrated,
+        "ttft_s": float(perf.ttft), "tpot_s": float(perf.tpot),
+        "tokens_per_s_per_chip": base, "tokens_per_s_per_user": float(perf.tokens_per_s_per_user),
+        "usd_per_million_tokens": float(perf.usd_per_million_tokens), "joules_per_token": float(perf.joules_per_token),
+        "bound": serving.RESOURCES[int(perf.bound)],
+        "memory_gb_per_chip": float(perf.memory_required) / 1e9, "memory_gb_usable_per_chip": float(perf.memory_available) / 1e9,
+        "max_batch": largest,
+        "elasticity": {"memory_bandwidth": el["memory_bandwidth"], "compute": compute, "interconnect": el["interconnect_bandwidth"]},
+        "elasticity_all": el,
+    }
+
+
+def cmd_estimate(args) -> int:
+    r = estimate(args.chip, args.model, args.precision, args.batch, args.input_tokens, args.output_tokens, args.chips, args.price, not args.roofline)
+    if args.json:
+        print(json.dumps(r, indent=1))
+        return 0
+    e = r["elasticity"]
+    print(f"{r['model']} on {r['chips']} x {r['chip_name']} ({r['chip']}), {r['precision']}, batch {r['batch']}, "
+          f"{r['input_tokens']} in / {r['output_tokens']} out, {'calibrated' if r['calibrated'] else 'bare roofline'}")
+    print(f"  TTFT {r['ttft_s'] * 1e3:.1f} ms   TPOT {r['tpot_s'] * 1e3:.2f} ms   {r['tokens_per_s_per_user']:.1f} tokens/s per user")
+    print(f"  {r['tokens_per_s_per_chip']:.1f} output tokens/s per chip   ${r['usd_per_million_tokens']:.3f} per M tokens at ${r['usd_per_chip_hour']:.2f}/chip-h   {r['joules_per_token']:.3f} J/token")
+    print(f"  bound by {r['bound']}; memory {r['memory_gb_per_chip']:.1f} of {r['memory_gb_usable_per_chip']:.1f} GB usable per chip (max batch {r['max_batch']})")
+    print(f"  elasticity of tokens/s per chip: memory bandwidth {e['memory_bandwidth']:+.3f}, compute {e['compute']:+.3f}, interconnect {e['interconnect']:+.3f}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from workbook import report
+
+    r = report.validate(args.file, out=args.out, calibrated=not args.roofline)
+    if args.json:
+        print(json.dumps(r, indent=1, default=float))
+        return 0
+    print(f"{r['file']}: {r['rows']} rows, {r['predicted']} predicted, {r['skipped']} skipped ({r['calibration']})")
+    for why, n in r["skipped_reasons"].items():
+        print(f"  skipped {n}: {why}")
+    fmt = lambda x, pct=False: "n/a" if x is None else (f"{100 * x:.1f}%" if pct else f"{x:.1f}%")  # noqa: E731
+    print(f"  all rows: median |error| {fmt(r['mdape'])}, within 25%: {fmt(r['within_25pct'], True)}")
+    print(f"  offline:  median |error| {fmt(r['offline_mdape'])}, within 25%: {fmt(r['offline_within_25pct'], True)}")
+    print(f"  bare roofline: median |error| {fmt(r['roofline']['mdape'])}, offline {fmt(r['roofline']['offline_mdape'])}")
+    for title, key in (("source", "by_source"), ("chip", "by_chip")):
+        print(f"  by {title}:")
+        for k, v in r[key].items():
+            print(f"    {k:40} n={v['n']:4}  MdAPE {fmt(v['mdape'])}  within 25% {fmt(v['within_25pct'], True)}")
+    if args.out:
+        print(f"  predictions written to {args.out}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from workbook import report
+
+    cal = report.build_calibration(out=args.out)
+    e = cal["errors"]
+    for k, v in e.items():
+        print(f"{k:28} MdAPE {v['mdape']}%  within 25% {v['within_25pct']}  offline MdAPE {v['offline_mdape']}%")
+    print(f"written to {args.out}" if args.out else "(not written: pass --out PATH)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="workbook", description="Inference economics workbook: headless commands.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    c = sub.add_parser("chips", help="the chip catalog with sources")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_chips)
+    m = sub.add_parser("models", help="the model catalog")
+    m.add_argument("--json", action="store_true")
+    m.set_defaults(func=cmd_models)
+    e = sub.add_parser("estimate", help="latency, throughput, cost and energy of one scenario")
+    e.add_argument("--chip", required=True)
+    e.add_argument("--model", required=True)
+    e.add_argument("--precision", default="fp8")
+    e.add_argument("--batch")
+    e.add_argument("--input-tokens", default="1024")
+    e.add_argument("--output-tokens", default="256")
+    e.add_argument("--chips")
+    e.add_argument("--price", help="USD per chip-hour (default: the catalog's dated scenario price)")
+    e.add_argument("--roofline", action="store_true", help="bare roofline: no calibrated efficiencies")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_estimate)
+    v = sub.add_parser("validate", help="predict measured results in a CSV and report the error")
+    v.add_argument("file")
+    v.add_argument("--json", action="store_true")
+    v.add_argument("--out")
+    v.add_argument("--roofline", action="store_true")
+    v.set_defaults(func=cmd_validate)
+    k = sub.add_parser("calibrate", help="refit the efficiency factors on the packaged calibration table")
+    k.add_argument("--out")
+    k.set_defaults(func=cmd_calibrate)
+    return p
+
+
+def main(argv=None) -> int:
+    try:
+        args = parser().parse_args(argv)
+        return args.func(args)
+    except InputError as err:
+        print(f"workbook: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
