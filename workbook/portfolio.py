@@ -360,8 +360,9 @@ def optimal_allocation(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=
     ``K = max(max_i e_i, pi)`` (so ``temperature`` is relative to ``K``), and solved by
     ``minimum_on_capped_simplex`` with step ``1 / L``,
     ``L = max(lambda (n + 1) / (4 tau (1 - b)), 1)`` (a bound on the gradient's Lipschitz
-    constant).
-    Differentiable through the unrolled iterations with respect to every supplier field.
+    constant). Differentiable through the unrolled iterations with respect to every supplier
+    field. The solver core is jitted (``n_steps`` static); this wrapper also works under
+    ``jit``/``grad``.
 
     Raises ``ValueError`` ("demand exceeds total capacity ...") when called on concrete
     capacities summing (after ``min(cap, 1)``) to less than 1; under ``jit`` the caller must
@@ -374,6 +375,11 @@ def optimal_allocation(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=
     """
     if _is_concrete(suppliers.capacity):
         validate_capacity(suppliers.capacity)
+    return _optimal_allocation(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
+
+
+@jax.jit(static_argnames="n_steps")
+def _optimal_allocation(suppliers, spot_price, risk_aversion, beta, temperature, n_steps):
     e = _unit_costs(suppliers)
     n = e.shape[0]
     caps = jnp.minimum(jnp.asarray(suppliers.capacity, dtype=e.dtype), 1.0)
@@ -397,15 +403,22 @@ def optimal_allocation(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=
     return x
 
 
+@jax.jit(static_argnames="n_steps")
+def _optimal_cost(suppliers, spot_price, risk_aversion, beta, temperature, n_steps):
+    x = _optimal_allocation(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
+    return mean_cvar_cost(x, suppliers, spot_price, risk_aversion, beta)
+
+
 def optimal_cost(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=0.95,
                  temperature=DEFAULT_TEMPERATURE, n_steps=DEFAULT_STEPS):
     """Sharp ``mean_cvar_cost`` at ``optimal_allocation`` (USD per million output tokens).
 
     An achievable cost: it exceeds the exact optimum by at most the smoothing and solver error
-    (tested against brute force).
+    (tested against brute force). Validates capacity like ``optimal_allocation``.
     """
-    x = optimal_allocation(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
-    return mean_cvar_cost(x, suppliers, spot_price, risk_aversion, beta)
+    if _is_concrete(suppliers.capacity):
+        validate_capacity(suppliers.capacity)
+    return _optimal_cost(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
 
 
 def value_of_alternative(index, suppliers: Supplier, spot_price, risk_aversion=1.0, beta=0.95,

@@ -1,0 +1,81 @@
+"""Core performance figures: import time, compile time, vmapped sweep with gradients vs a Python loop.
+
+    JAX_PLATFORMS=cpu .venv/bin/python benchmarks/bench_core.py [--points 100000]
+
+Prints: `import workbook` time (fresh interpreter, median of 3), compile time of the jitted
+vmapped value-and-gradient sweep, scenario evaluations per second with gradients over
+(chip, model, batch, context) points, and the same formulas in a plain Python loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from workbook import catalog, serving
+from workbook.specs import Efficiency, stack, workload
+
+
+def import_time() -> float:
+    code = "import time; t=time.perf_counter(); import workbook; print(time.perf_counter()-t)"
+    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(3)]
+    return statistics.median(runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--points", type=int, default=100_000)
+    n = ap.parse_args().points
+    print(f"import workbook: {import_time():.2f} s (median of 3 fresh interpreters; goal < 2 s)")
+
+    rng = np.random.default_rng(0)
+    chip_ids, model_ids = catalog.chip_ids(), catalog.model_ids()
+    ci, mi = rng.integers(len(chip_ids), size=n), rng.integers(len(model_ids), size=n)
+    chips = stack([catalog.chip(c) for c in chip_ids])
+    models = stack([catalog.model(m) for m in model_ids])
+    take = lambda rec, idx: jax.tree.map(lambda a: a[idx], rec)  # noqa: E731
+    c, m = take(chips, jnp.asarray(ci)), take(models, jnp.asarray(mi))
+    w0 = workload("fp8")
+    batch = jnp.asarray(2.0 ** rng.integers(0, 10, size=n), jnp.float32)
+    ctx = jnp.asarray(2.0 ** rng.integers(7, 16, size=n), jnp.float32)
+    w = jax.tree.map(lambda x: jnp.full((n,), x, jnp.float32), w0)._replace(batch=batch, input_tokens=ctx, chips=jnp.full((n,), 8.0))
+    eff = Efficiency()
+
+    def tps(c, m, w):
+        return serving.performance(c, m, w, eff).tokens_per_s_per_chip
+
+    sweep = jax.jit(jax.vmap(jax.value_and_grad(tps, argnums=(0, 2))))
+    t0 = time.perf_counter()
+    sweep.lower(c, m, w).compile()
+    print(f"compile (vmapped value + grad over chip and workload): {time.perf_counter() - t0:.2f} s")
+    jax.block_until_ready(sweep(c, m, w))
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        jax.block_until_ready(sweep(c, m, w))
+        times.append(time.perf_counter() - t0)
+    best = min(times)
+    print(f"vmapped sweep: {n:,} points with gradients in {best * 1e3:.1f} ms -> {n / best:,.0f} evaluations/s (goal >= 1e6/s)")
+
+    # the same formulas, one scenario at a time from Python (jitted per call, no vmap)
+    single = jax.jit(jax.value_and_grad(tps, argnums=(0, 2)))
+    k = 300
+    host = [jax.tree.map(np.asarray, r) for r in (c, m, w)]
+    items = [tuple(jax.tree.map(lambda a: float(a[i]), r) for r in host) for i in range(k)]  # prepared, not timed
+    jax.block_until_ready(single(*items[0]))
+    t0 = time.perf_counter()
+    for args in items:
+        jax.block_until_ready(single(*args))
+    loop = (time.perf_counter() - t0) / k
+    print(f"python loop over the same jitted function: {1 / loop:,.0f} evaluations/s ({loop * 1e6:.0f} us each) -> vmap is {loop * n / best:,.0f}x faster")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""The workbook's two set-up commands. Needs only Python (>= 3.11) and pip.
+
+    python3 tasks.py lab    # install into .venv, open JupyterLab on the notebooks
+    python3 tasks.py test   # install into .venv (plus the browser for the e2e tests), run every test
+
+Extra arguments after ``test`` go to pytest (``python3 tasks.py test -k serving``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+
+
+def run(*cmd, **kw):
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)
+
+
+def install() -> None:
+    """Create .venv and install the package with its test and notebook extras (once per pyproject change)."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python >= 3.11 is needed (jax, altair, pandas); this is {sys.version.split()[0]}")
+    stamp = VENV / ".installed"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want and PY.exists():
+        return
+    if not PY.exists():
+        run(sys.executable, "-m", "venv", VENV)
+    run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "-q", "-e", ".[test,notebooks]")
+    stamp.write_text(want)
+
+
+def env() -> dict:
+    e = dict(os.environ)
+    e.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probing or fallback warnings in outputs
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    return e
+
+
+def lab(args) -> None:
+    install()
+    os.execve(str(BIN / "jupyter"), [str(BIN / "jupyter"), "lab", "notebooks/00_start_here.ipynb", *args], env())
+
+
+def test(args) -> None:
+    install()
+    browser = ROOT / "tools" / "install_browser.py"
+    if browser.exists():  # Debian's chromium + Playwright for the real-browser tests
+        run(PY, browser, env=env())
+    result = subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env())
+    sys.exit(result.returncode)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in ("lab", "test"):
+        sys.exit(__doc__)
+    {"lab": lab, "test": test}[sys.argv[1]](sys.argv[2:])
