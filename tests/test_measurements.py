@@ -22,7 +22,7 @@ def test_dataset_profiles_fill_missing_lengths():
          "scenario_kind": "offline", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
          "output_tokens_mean": "", "batch": "", "value_per_accelerator": "3000"}
     m = measurements.scenario_from_row(0, r)
-    assert m.input_tokens == 700.0 and m.output_tokens == 294.45 and m.batch is None
+    assert m.input_tokens == 400.0 and m.output_tokens == 294.45 and m.batch is None
 
 
 @pytest.mark.parametrize("field,value,reason", [

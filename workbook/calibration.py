@@ -50,6 +50,7 @@ def _efficiencies(params, fam_idx):
         compute_prefill=frac[:, 0], compute_decode=frac[:, 1], memory=frac[:, 2],
         interconnect=full(jax.nn.sigmoid(params["interconnect"])),
         moe=full(jax.nn.sigmoid(params["moe"])),
+        collective_latency=full(jnp.exp(params["latency"])),
         step_overhead=full(1e-3 * jax.nn.softplus(params["overhead"])),
         temperature=full(Efficiency().temperature),
     )
@@ -61,6 +62,7 @@ def _init(n_families: int):
         "family": jnp.zeros((n_families, 3), jnp.float32),
         "interconnect": jnp.asarray(0.0, jnp.float32),
         "moe": jnp.asarray(2.0, jnp.float32),
+        "latency": jnp.asarray(0.0, jnp.float32),
         "overhead": jnp.asarray(-2.0, jnp.float32),
     }
 
@@ -100,6 +102,7 @@ def to_json(params, families) -> dict:
         "shared": {k: round(float(x), 4) for k, x in zip(FITTED, shared)},
         "interconnect": round(float(jax.nn.sigmoid(params["interconnect"])), 4),
         "moe": round(float(jax.nn.sigmoid(params["moe"])), 4),
+        "collective_latency": round(float(jnp.exp(params["latency"])), 4),
         "step_overhead_s": float(f"{float(1e-3 * jax.nn.softplus(params['overhead'])):.4g}"),
         "families": {},
     }
@@ -114,7 +117,7 @@ def efficiency_from_json(cal: dict, family_name: str | None) -> Efficiency:
     fr = cal["families"].get(family_name, cal["shared"])
     return Efficiency(
         compute_prefill=fr["compute_prefill"], compute_decode=fr["compute_decode"], memory=fr["memory"],
-        interconnect=cal["interconnect"], moe=cal["moe"], step_overhead=cal["step_overhead_s"],
+        interconnect=cal["interconnect"], moe=cal["moe"], collective_latency=cal.get("collective_latency", 1.0), step_overhead=cal["step_overhead_s"],
     )
 
 
@@ -144,8 +147,39 @@ def predict(rows: list[Measured], cal: dict | None) -> np.ndarray:
     """Predicted output tokens/s per accelerator for each row (nan: no feasible configuration)."""
     if not rows:
         return np.zeros(0)
-    pred, _ = tuning.best_throughput_jit(*tuning.stacked_inputs(rows), row_efficiencies(rows, cal))
+    tail = cal.get("tail_factor") if cal else None
+    pred, _ = tuning.best_throughput_jit(*tuning.stacked_inputs(rows, tail), row_efficiencies(rows, cal))
     return np.asarray(pred, dtype=float)
+
+
+TAIL_FACTORS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
+THROUGHPUT_SCENARIOS = ("offline", "latency")
+
+
+def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None) -> dict:
+    """Fitted factors as a ``calibration.json`` dict, in two stages.
+
+    1. Efficiencies by gradient descent on rows with no tail-latency limit (``offline``,
+       ``latency`` and rows with a given batch): what the hardware and software sustain.
+    2. ``tail_factor``, the p99/mean ratio of TTFT and TPOT under MLPerf's Poisson arrivals,
+       for ``server`` and for ``interactive`` separately, by a search over ``TAIL_FACTORS``
+       minimising the median error of those rows (the feasibility mask has no useful gradient).
+    """
+    through = [r for r in rows if r.scenario in THROUGHPUT_SCENARIOS or r.batch is not None]
+    params, fams = fit(through or rows, steps=steps, families=families)
+    cal = to_json(params, fams)
+    trained = {family(r.chip_id) for r in (through or rows)}
+    cal["families"] = {k: v for k, v in cal["families"].items() if k in trained}
+    cal["tail_factor"] = {}
+    for scenario in ("server", "interactive"):
+        tailed = [r for r in rows if r.scenario == scenario and r.batch is None]
+        scores = []
+        for k in TAIL_FACTORS:
+            cal["tail_factor"][scenario] = k
+            err = error_summary([r.measured for r in tailed], predict(tailed, cal))["mdape"] if tailed else None
+            scores.append((err if err is not None else np.inf, k))
+        cal["tail_factor"][scenario] = min(scores)[1]
+    return cal
 
 
 def error_summary(measured, predicted) -> dict:
@@ -186,9 +220,6 @@ def cross_validated_predictions(rows: list[Measured], k: int = 5, steps: int = S
         test_idx = np.flatnonzero(folds == f)
         if not len(test_idx) or not train:
             continue
-        params, fams = fit(train, steps=steps, families=all_families)
-        trained = {family(r.chip_id) for r in train}
-        cal = to_json(params, fams)
-        cal["families"] = {k_: v for k_, v in cal["families"].items() if k_ in trained}
+        cal = fit_calibration(train, steps=steps, families=all_families)
         pred[test_idx] = predict([rows[i] for i in test_idx], cal)
     return pred

@@ -84,8 +84,7 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
     """Fit the factors on the packaged calibration table and write ``calibration.json``."""
     raw = measurements.read_rows()
     rows, _ = measurements.scenarios(raw)
-    params, families = calibration.fit(rows, steps=steps)
-    cal = calibration.to_json(params, families)
+    cal = calibration.fit_calibration(rows, steps=steps)
     fitted = calibration.predict(rows, cal)
     cv = calibration.cross_validated_predictions(rows, k=folds, steps=steps)
     roof = calibration.predict(rows, None)
@@ -93,7 +92,9 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
         "fitted_on": "workbook/data/benchmarks_calibration.csv (MLPerf Inference v4.1-v5.1, TensorRT-LLM and AWS Neuron tables)",
         "rows_used": len(rows),
         "date": datetime.date.today().isoformat(),
-        "method": f"Adam, {steps} steps, mean squared log error of output tokens/s per accelerator, L2 shrinkage {calibration.SHRINKAGE} on family offsets",
+        "method": (f"efficiencies: Adam, {steps} steps, mean squared log error of output tokens/s per accelerator on offline, "
+                   f"latency and fixed-batch rows, L2 shrinkage {calibration.SHRINKAGE} on family offsets; tail_factor: "
+                   f"grid search over {list(calibration.TAIL_FACTORS)} on server and interactive rows"),
         "software_note": "MLPerf rows span software generations (e.g. H100 Llama-2-70B offline rose ~30% between rounds); the fit averages over them.",
         "dataset_profiles": {k: v[2] for k, v in measurements.DATASET_PROFILES.items()},
     }

@@ -351,9 +351,44 @@ def tornado(chip_id: str, m: Model, w: Workload, metric: str = "usd_per_million_
 # ---------------------------------------------------------------- inverse design
 
 
-def _metric_with_field(log_v, field, chip, m, w, eff, metric):
-    c = chip._replace(**{field: jnp.exp(log_v)})
-    return getattr(serving.performance(c, m, w, eff), metric)
+def _onehot(names, name):
+    return jnp.asarray([1.0 if n == name else 0.0 for n in names], jnp.float32)
+
+
+def _metric_with_field(log_v, field_mask, chip, m, w, eff, metric_mask):
+    """``metric`` (selected by a one-hot mask over ``METRICS``) with the chip field selected by
+    ``field_mask`` (one-hot over ``Chip._fields``) set to ``exp(log_v)``. Masks, not names,
+    so one compiled function serves every field and metric."""
+    c = Chip(*[jnp.where(field_mask[i] > 0.5, jnp.exp(log_v), x) for i, x in enumerate(chip)])
+    p = serving.performance(c, m, w, eff)
+    return jnp.sum(jnp.stack([getattr(p, k) for k in METRICS]) * metric_mask), p
+
+
+def _solve(field_mask, chip, m, w, eff, target, log_lo, log_hi, metric_mask):
+    target = jnp.asarray(target, jnp.float32)
+    log_lo, log_hi = jnp.asarray(log_lo, jnp.float32), jnp.asarray(log_hi, jnp.float32)
+
+    def g(s):
+        return jnp.log(_metric_with_field(s, field_mask, chip, m, w, eff, metric_mask)[0]) - jnp.log(target)
+
+    def bisect(fun, _s0):
+        sign_lo = jnp.sign(fun(log_lo))
+
+        def body(_, ab):
+            a, b = ab
+            mid = 0.5 * (a + b)
+            same = jnp.sign(fun(mid)) == sign_lo
+            return jnp.where(same, mid, a), jnp.where(same, b, mid)
+
+        a, b = jax.lax.fori_loop(0, BISECTION_STEPS, body, (log_lo, log_hi))
+        return 0.5 * (a + b)
+
+    def tangent_solve(lin, y):
+        return y / lin(jnp.ones_like(y))
+
+    s = jax.lax.custom_root(g, 0.5 * (log_lo + log_hi), bisect, tangent_solve)
+    bracketed = jnp.sign(g(log_lo)) != jnp.sign(g(log_hi))
+    return jnp.where(bracketed, jnp.exp(s), jnp.nan)
 
 
 def solve_field_value(field: str, chip: Chip, m: Model, w: Workload, eff: Efficiency, target, log_lo, log_hi,
@@ -365,43 +400,20 @@ def solve_field_value(field: str, chip: Chip, m: Model, w: Workload, eff: Effici
     implicit function theorem (``ds/dp = -(dg/dp) / (dg/ds)``), so it is differentiable in
     every other input and in ``target``. ``nan`` if the bracket holds no root.
     """
-    target = jnp.asarray(target, jnp.float32)
-
-    def g(s):
-        return jnp.log(_metric_with_field(s, field, chip, m, w, eff, metric)) - jnp.log(target)
-
-    def bisect(fun, s0):
-        lo, hi = jnp.asarray(log_lo, jnp.float32), jnp.asarray(log_hi, jnp.float32)
-        sign_lo = jnp.sign(fun(lo))
-
-        def body(_, ab):
-            a, b = ab
-            mid = 0.5 * (a + b)
-            same = jnp.sign(fun(mid)) == sign_lo
-            return jnp.where(same, mid, a), jnp.where(same, b, mid)
-
-        a, b = jax.lax.fori_loop(0, BISECTION_STEPS, body, (lo, hi))
-        return 0.5 * (a + b)
-
-    def tangent_solve(lin, y):
-        return y / lin(jnp.ones_like(y))
-
-    s0 = 0.5 * (jnp.asarray(log_lo, jnp.float32) + jnp.asarray(log_hi, jnp.float32))
-    s = jax.lax.custom_root(g, s0, bisect, tangent_solve)
-    bracketed = jnp.sign(g(jnp.asarray(log_lo, jnp.float32))) != jnp.sign(g(jnp.asarray(log_hi, jnp.float32)))
-    return jnp.where(bracketed, jnp.exp(s), jnp.nan)
+    return _solve(_onehot(Chip._fields, field), chip, m, w, eff, target, log_lo, log_hi, _onehot(METRICS, metric))
 
 
-def _match(field, metric, cx, cy, m, w, ex, ey, log_lo, log_hi):
+def _match(field_mask, metric_mask, cx, cy, m, w, ex, ey, log_lo, log_hi):
     """Target, the metric and the binding resource at both bracket ends, and the root."""
-    target = getattr(serving.performance(cy, m, w, ey), metric)
+    p_y = serving.performance(cy, m, w, ey)
+    target = jnp.sum(jnp.stack([getattr(p_y, k) for k in METRICS]) * metric_mask)
     ends = jnp.stack([log_lo, log_hi])
-    perf_ends = jax.vmap(lambda s: serving.performance(cx._replace(**{field: jnp.exp(s)}), m, w, ex))(ends)
-    value = solve_field_value(field, cx, m, w, ex, target, log_lo, log_hi, metric)
-    return target, getattr(perf_ends, metric), perf_ends.bound, value
+    at_ends, perf_ends = jax.vmap(lambda s: _metric_with_field(s, field_mask, cx, m, w, ex, metric_mask))(ends)
+    value = _solve(field_mask, cx, m, w, ex, target, log_lo, log_hi, metric_mask)
+    return target, at_ends, perf_ends.bound, value
 
 
-_match_jit = jax.jit(_match, static_argnums=(0, 1))
+_match_jit = jax.jit(_match)
 
 
 def field_bracket(field: str, value: float, factor: float = 1e3) -> tuple[float, float]:
@@ -430,7 +442,7 @@ def match_value(field: str, chip_x: Chip, chip_y: Chip, m: Model, w: Workload, e
     current = float(getattr(chip_x, field))
     lo, hi = bracket or field_bracket(field, current if current > 0 else 1.0)
     log_lo, log_hi = jnp.log(jnp.float32(lo)), jnp.log(jnp.float32(hi))
-    target, at_ends, bound_ends, value = _match_jit(field, metric, cx, cy, mm, ww, ex, ey, log_lo, log_hi)
+    target, at_ends, bound_ends, value = _match_jit(_onehot(Chip._fields, field), _onehot(METRICS, metric), cx, cy, mm, ww, ex, ey, log_lo, log_hi)
     target, value, at_ends = float(target), float(value), np.asarray(at_ends, float)
     if not math.isfinite(value):
         best = int(np.argmin(np.abs(np.log(at_ends) - math.log(target))))

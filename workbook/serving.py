@@ -1,14 +1,15 @@
 """Latency, throughput, energy and cost of serving a model on a chip.
 
 One replica holds the model on ``G = workload.chips`` chips (tensor / expert parallel) and
-serves ``B = workload.batch`` sequences at a time with continuous batching: each sequence's
-prompt of ``T_in`` tokens is prefilled, then ``T_out`` tokens are decoded, and a finished
-sequence's slot is refilled at once. Per replica and per cycle of ``T_out`` decode steps:
+serves ``B = workload.batch`` sequences at a time with continuous batching and chunked
+prefill: each sequence's prompt of ``T_in`` tokens is prefilled in chunks that ride along
+with the decode steps, ``T_out`` tokens are decoded, and a finished sequence's slot is
+refilled at once. Per replica, a cycle of ``T_out`` decode steps (context ``T_in + T_out/2``
+on average) plus the prefill of ``B`` new prompts takes
 
-``T_cycle = T_prefill(B) + T_out * T_step(B, T_in + T_out/2)``
+``T_cycle = smooth_max(P_math + T_out*D_math, P_mem + T_out*D_mem; tau) + P_comms + T_out*(D_comms + overhead)``
 
-``T_step = smooth_max(T_math, T_mem; tau) + T_comms + overhead`` (see
-:mod:`workbook.roofline`), with
+(``P`` prefill, ``D`` one decode step; ``smooth_max`` from :mod:`workbook.roofline`), with
 
 * ``T_math = FLOPs / (G * peak * eff_compute)``, ``T_mem = bytes / (G * BW * eff_memory)``,
 * ``T_comms = L * 2 * (2 (G-1)/G * msg / (BW_ici/2 * eff_ici) + lat * (1 + (sqrt(G)-1)/3))``
@@ -98,7 +99,7 @@ def collective_time(chip: Chip, m: Model, tokens, chips, eff: Efficiency):
     g = jnp.maximum(chips, 1.0)
     msg = tf.collective_message_bytes(m, tokens)
     ring = 2.0 * (g - 1.0) / g * msg / (0.5 * chip.interconnect_bandwidth * eff.interconnect)
-    latency = chip.interconnect_latency * (1.0 + jnp.maximum(jnp.sqrt(g) - 1.0, 0.0) / 3.0)
+    latency = eff.collective_latency * chip.interconnect_latency * (1.0 + jnp.maximum(jnp.sqrt(g) - 1.0, 0.0) / 3.0)
     per = jnp.where(g > 1.0 + 1e-6, ring + latency, 0.0)
     return m.n_layers * tf.COLLECTIVES_PER_LAYER * per
 
@@ -120,14 +121,20 @@ def decode_step_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, context
     return smooth_max((t_math, t_mem), eff.temperature) + t_comm + eff.step_overhead
 
 
-def prefill_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
-    """Prefill of ``batch`` prompts of ``w.input_tokens`` tokens, s."""
+def prefill_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
+    """``(T_math, T_mem, T_comms)`` of prefilling ``batch`` prompts of ``w.input_tokens`` tokens, s."""
     g = w.chips
     attn = tf.prefill_attention_flops(m, batch, w.input_tokens)
     experts = 2.0 * batch * w.input_tokens * tf.expert_matmul_params_per_token(m)
     t_math = math_time(chip, m, w, tf.prefill_flops(m, batch, w.input_tokens) - attn, attn, experts, (g * eff.compute_prefill, eff.moe))
     t_mem = tf.prefill_bytes(m, batch, w.input_tokens, w.weight_bits, w.kv_bits) / (g * chip.memory_bandwidth * eff.memory)
     t_comm = collective_time(chip, m, batch * w.input_tokens, g, eff)
+    return t_math, t_mem, t_comm
+
+
+def prefill_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
+    """Prefill of ``batch`` prompts on their own: ``smooth_max(T_math, T_mem) + T_comms``, s."""
+    t_math, t_mem, t_comm = prefill_times(chip, m, w, eff, batch)
     return smooth_max((t_math, t_mem), eff.temperature) + t_comm
 
 
@@ -155,9 +162,10 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
     g, b, t_out = w.chips, w.batch, w.output_tokens
     mid_context = w.input_tokens + 0.5 * t_out
     t_math, t_mem, t_comm = decode_step_times(chip, m, w, eff, mid_context)
-    t_step = smooth_max((t_math, t_mem), eff.temperature) + t_comm + eff.step_overhead
-    t_prefill = prefill_time(chip, m, w, eff, b)
-    t_cycle = t_prefill + t_out * t_step
+    p_math, p_mem, p_comm = prefill_times(chip, m, w, eff, b)
+    # chunked prefill: prompts ride along with decode steps, so the cycle's compute and
+    # memory traffic overlap as a whole; collectives and per-step overheads add up
+    t_cycle = smooth_max((p_math + t_out * t_math, p_mem + t_out * t_mem), eff.temperature) + p_comm + t_out * (t_comm + eff.step_overhead)
     tpot = t_cycle / t_out
     tokens_per_s_replica = b / tpot
     tokens_per_s_chip = tokens_per_s_replica / g

@@ -63,6 +63,7 @@ __all__ = [
     "crossover_years",
     "crossover_sensitivities",
     "SENSITIVITY_LABELS",
+    "validate_shift_inputs",
 ]
 
 REFERENCE_MODEL_ID = "llama-3-70b"  # architecture scaled by ``dense_model``
@@ -189,9 +190,13 @@ def training_cost_on_chip(n_params, n_tokens, chip: Chip, mfu=DEFAULT_MFU, preci
         Selects the peak (``"bf16"`` default: mixed-precision training). A string is resolved
         in Python, so under ``jax.jit`` pass it as a static argument or pass a ``Workload``.
 
-    Source: :func:`workbook.inference_share.training_cost_usd`.
+    Source: :func:`workbook.inference_share.training_cost_usd`, evaluated in scaled units
+    (billions of parameters and tokens, PFLOP/s; same value) because in SI units the float32
+    reverse-mode derivative with respect to the peak or MFU passes through ``(peak*MFU)**-2``
+    ~ 1e-29 and underflows to zero on CPU.
     """
-    return training_cost_usd(n_params, n_tokens, _training_peak(chip, precision), mfu, chip.price)
+    peak_pflops = _training_peak(chip, precision) / 1e15
+    return 1e3 * training_cost_usd(n_params / 1e9, n_tokens / 1e9, peak_pflops, mfu, chip.price)
 
 
 def lifetime_tokens(scenario: DemandScenario):
@@ -466,6 +471,16 @@ SENSITIVITY_LABELS = {
 }
 
 
+def _crossover_of(x, scenario, inference_workload, inference_eff, ref):
+    sc = scenario._replace(tokens_per_year0=x["tokens_per_year0"], demand_growth=x["growth_factor"] - 1.0,
+                           price_decline=1.0 - x["retained"])
+    return crossover_years(x["n_params"], x["n_tokens"], sc, x["training_chip"], x["inference_chip"],
+                           inference_workload, inference_eff, x["mfu"], ref)
+
+
+_crossover_value_and_grad = jax.jit(jax.value_and_grad(_crossover_of))
+
+
 def crossover_sensitivities(n_params, n_tokens, scenario: DemandScenario, training_chip: Chip, inference_chip: Chip,
                             inference_workload: Workload = DEFAULT_INFERENCE_WORKLOAD,
                             inference_eff: Efficiency = Efficiency(), mfu=DEFAULT_MFU,
@@ -487,19 +502,12 @@ def crossover_sensitivities(n_params, n_tokens, scenario: DemandScenario, traini
     (n_params, n_tokens, scenario, training_chip, inference_chip, inference_workload, inference_eff, mfu) = _floats(
         n_params, n_tokens, scenario, training_chip, inference_chip, inference_workload, inference_eff, mfu)
     ref = _floats(catalog.model(REFERENCE_MODEL_ID) if reference is None else reference)[0]
-
-    def t_of(x):
-        sc = scenario._replace(tokens_per_year0=x["tokens_per_year0"], demand_growth=x["growth_factor"] - 1.0,
-                               price_decline=1.0 - x["retained"])
-        return crossover_years(x["n_params"], x["n_tokens"], sc, x["training_chip"], x["inference_chip"],
-                               inference_workload, inference_eff, x["mfu"], ref)
-
     x = {
         "n_params": n_params, "n_tokens": n_tokens, "tokens_per_year0": scenario.tokens_per_year0,
         "growth_factor": 1.0 + scenario.demand_growth, "retained": 1.0 - scenario.price_decline,
         "mfu": mfu, "training_chip": training_chip, "inference_chip": inference_chip,
     }
-    t, g = jax.value_and_grad(t_of)(x)
+    t, g = _crossover_value_and_grad(x, scenario, inference_workload, inference_eff, ref)
     peak_field = _peak_field(inference_workload)
     rows = [
         ("demand_growth", x["growth_factor"], g["growth_factor"]),

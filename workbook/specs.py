@@ -84,6 +84,7 @@ class Efficiency(NamedTuple):
     compute_decode: float = 1.0  # fraction of peak FLOP/s reached in decode
     memory: float = 1.0  # fraction of peak memory bandwidth reached
     interconnect: float = 1.0  # fraction of peak scale-up bandwidth reached
+    collective_latency: float = 1.0  # multiplier on the chip's per-collective latency (software stack)
     moe: float = 1.0  # efficiency of routed-expert matmuls relative to dense ones (grouped GEMMs, imbalance)
     step_overhead: float = 0.0  # s per decode step not hidden by the roofline (launches, sampling)
     temperature: float = 0.1  # roofline overlap: 0 = perfect overlap (max), 1 = none (sum)

@@ -6,7 +6,8 @@ batch we predict the best output tokens/s per chip over a grid of batch sizes
 ``G in {1, 2, 4, ..., 1024} U {accelerator_count}`` that divide the system, subject to
 
 * memory: weights + KV cache + activations fit in 90 % of each chip's memory, and
-* ``server`` / ``interactive``: TTFT and TPOT within the row's p99 limits.
+* ``server`` / ``interactive``: TTFT and TPOT within the row's p99 limits, where the p99 is
+  taken as a calibrated multiple of the model's mean (``tail_factor``).
 
 Where the row gives a batch, that batch on all of the row's accelerators is used as is.
 The whole table of rows x grid points is one ``jax.vmap`` of :func:`workbook.serving.performance`.
@@ -41,8 +42,13 @@ def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return b, g, allowed
 
 
-def stacked_inputs(rows: list[Measured]):
-    """Stacked chips, models, grid workloads (rows x grid) and masks for ``rows``."""
+def stacked_inputs(rows: list[Measured], tail_factor: dict | None = None):
+    """Stacked chips, models, grid workloads (rows x grid) and masks for ``rows``.
+
+    ``tail_factor``: ``{scenario: p99 / mean ratio of TTFT and TPOT}`` (default 1). The
+    model gives means; a row's p99 limits are met when ``tail_factor * mean <= limit``.
+    """
+    tails = jnp.asarray([(tail_factor or {}).get(r.scenario, 1.0) for r in rows], jnp.float32)
     chips = stack([catalog.chip(r.chip_id) for r in rows])
     models = stack([catalog.model(r.model_id) for r in rows])
     bs, gs, allowed = zip(*(grid(r) for r in rows))
@@ -58,9 +64,12 @@ def stacked_inputs(rows: list[Measured]):
         kv_bits=jnp.asarray(col(bits[:, 2])), integer_math=jnp.asarray(col(bits[:, 3])),
     )
     inf = np.float32(np.inf)
-    limits = (
+    limits = tuple(
+        lim / tails
+        for lim in (
         jnp.asarray([r.ttft_limit if (r.ttft_limit and r.scenario in ("server", "interactive")) else inf for r in rows], jnp.float32),
         jnp.asarray([r.tpot_limit if (r.tpot_limit and r.scenario in ("server", "interactive")) else inf for r in rows], jnp.float32),
+        )
     )
     given = jnp.asarray([r.batch is not None for r in rows])
     return chips, models, work, jnp.asarray(np.stack(allowed)), limits, given
