@@ -159,8 +159,8 @@ for name, preset in so.SCENARIOS.items():
 scenarios.round(4)
 '''),
     md("""
-**Takeaway:** with these assumptions the TPU deal alone moves NVIDIA's price (about 9% under
-deal-me-out); Maia 200, Fractile and a GPU marketplace add no further leverage, because their
+**Takeaway:** with these assumptions the TPU deal alone moves NVIDIA's price (see `P / p_N`: a drop of
+well over 5% under deal-me-out); Maia 200, Fractile and a GPU marketplace add no further leverage, because their
 capacity or delivery risk makes them weaker threats than a full-capacity TPU alternative. Under
 split-the-difference the TPU deal moves the price much more (the outside option is the disagreement
 point), but still only the single best alternative counts.
@@ -235,7 +235,7 @@ mean-CVaR cost when the alternative joins the mix (NVIDIA at the negotiated pric
 values are solver error of the fixed-step optimiser and count as zero). Both are
 multiplied by `Q · Y` and divided by the porting cost to rank porting efforts.
 
-**Takeaway:** porting to the TPU returns roughly ten dollars per porting dollar, mostly as
+**Takeaway:** porting to the TPU returns many dollars per porting dollar (over 5, see the table), mostly as
 leverage; Maia 200 earns a small portfolio value but no leverage, and the risky options earn little
 of either under these assumptions.
 

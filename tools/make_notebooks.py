@@ -21,6 +21,7 @@ from IPython.display import display
 
 from workbook import catalog, sensitivity, charts
 from workbook import widgets as panels
+from workbook.errors import InputError
 from workbook.specs import Efficiency, workload
 
 alt.renderers.enable("svg")        # static charts: offline, deterministic
@@ -501,11 +502,12 @@ space (60 steps, compiled), differentiable by the implicit function theorem.
 ans = sensitivity.match_chip("memory_bandwidth", "nvidia_h100_sxm", "nvidia_h200_sxm", model, w2, metric="tokens_per_s_per_chip")
 h200_bw = catalog.chip("nvidia_h200_sxm").memory_bandwidth
 print(f"H100 would need {ans['value'] / 1e12:.2f} TB/s (has {ans['current'] / 1e12:.2f}; H200 has {h200_bw / 1e12:.2f})")
+# the question has no answer when compute binds: prompt-heavy work at a large batch
 try:
-    sensitivity.match_chip("memory_bandwidth", "nvidia_h100_sxm", "groq_lpu_v1", catalog.model("llama-3-8b"),
-                           workload("fp8", batch=1, input_tokens=128, output_tokens=512), metric="tokens_per_s_per_user")
-except Exception as exc:
-    print(f"{type(exc).__name__}: {exc}")
+    sensitivity.match_chip("memory_bandwidth", "nvidia_h100_sxm", "nvidia_b200_hgx", model,
+                           workload("fp8", batch=256, input_tokens=4096, output_tokens=64, chips=2), metric="tokens_per_s_per_chip")
+except InputError as exc:
+    print(f"No answer: {exc}")
 '''),
     code('''
 assert abs(ans["value"] / h200_bw - 1) < 0.05

@@ -9,6 +9,7 @@ or re-validating the chart.
 from __future__ import annotations
 
 import copy
+import math
 
 import altair as alt
 import pandas as pd
@@ -31,8 +32,14 @@ def chip_bar_chart(df: pd.DataFrame, value: str, title: str, *, log: bool = Fals
     Columns: ``name``, ``value`` column, ``status`` (one of ``STATUS_ORDER``).
     """
     x = alt.X(f"{value}:Q", title=title, scale=alt.Scale(type="log") if log else alt.Scale(zero=True))
+    extra = {}
+    if log:  # a log axis has no zero: bars start at the decade below the smallest value
+        positive = df[value][df[value] > 0]
+        floor = 10.0 ** math.floor(math.log10(float(positive.min()))) if len(positive) else 1.0
+        extra["x2"] = alt.datum(floor)
     return alt.Chart(df).mark_bar().encode(
         x=x,
+        **extra,
         y=alt.Y("name:N", sort="-x", title=None),
         color=_status_color(),
         tooltip=["name:N", alt.Tooltip(f"{value}:Q", format=".4g"), "status:N"],

@@ -200,7 +200,10 @@ def training_chip_hours(n_params, n_tokens, peak_flops, mfu):
 
     Source: 6 N D training FLOPs (Kaplan et al. 2020); MFU as in Chowdhery et al. (2022).
     """
-    return 6.0 * n_params * n_tokens / (peak_flops * mfu) / _SECONDS_PER_HOUR
+    # in log space: 6ND reaches 1e25 and peak*MFU 1e15, and the float32 reverse-mode
+    # product of such factors underflows to a zero gradient
+    log_hours = jnp.log(6.0) + jnp.log(n_params) + jnp.log(n_tokens) - jnp.log(peak_flops) - jnp.log(mfu) - jnp.log(_SECONDS_PER_HOUR)
+    return jnp.exp(log_hours)
 
 
 def training_cost_usd(n_params, n_tokens, peak_flops, mfu, usd_per_chip_hour):
