@@ -44,6 +44,11 @@ def install() -> None:
 def env() -> dict:
     e = dict(os.environ)
     e.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probing or fallback warnings in outputs
+    # one compilation cache for the test run: every notebook executes under nbval, in the
+    # browser tests and in the Binder check, and reuses the others' compiled XLA programs
+    e.setdefault("JAX_COMPILATION_CACHE_DIR", str(VENV / "jax-cache"))
+    e.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+    e.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     return e
 

@@ -31,7 +31,7 @@ def solution(text):
 
 
 def widget_cell(text):
-    return code("# NBVAL_IGNORE_OUTPUT\n" + text.strip("\n"), tags=("nbval-ignore-output",))
+    return code(text.strip("\n"), tags=("nbval-ignore-output",))
 
 
 SETUP = '''import jax
