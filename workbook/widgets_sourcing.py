@@ -193,9 +193,9 @@ class SourcingPanel:
         lev = float(np.sum(np.maximum(lev, 0.0)))
         on_table = "" if float(market.present[i]) > 0.5 else " (not on the table in this scenario: the curve shows it added)"
         self.summary.value = (
-            f"NVIDIA list {p_n:.3f}, negotiated <b>{price:.3f}</b> USD / M tokens "
-            f"({price / p_n:.2f}× list); {so.ALTERNATIVE_NAMES[so.ALTERNATIVES[i]]}: e = {e:.3f}{on_table}; "
-            f"total marginal leverage {lev:.3f}")
+            f"NVIDIA's cost per token at catalog rental prices p_N = {p_n:.3f}; negotiated price <b>{price:.3f}</b> "
+            f"USD / M tokens ({price / p_n:.2f} p_N); {so.ALTERNATIVE_NAMES[so.ALTERNATIVES[i]]}: effective cost "
+            f"e = {e:.3f}{on_table}; total marginal leverage {lev:.3f} USD / M tokens")
         return df, alloc
 
     def _ipython_display_(self):
