@@ -7,31 +7,10 @@ Solution cells carry the tag ``solution`` and a hidden source, as in tools/make_
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
+from nbcells import code, md, solution, widget_cell
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-
-def md(text):
-    return new_markdown_cell(text.strip("\n"))
-
-
-def code(text, tags=()):
-    c = new_code_cell(text.strip("\n"))
-    if tags:
-        c.metadata["tags"] = list(tags)
-    return c
-
-
-def solution(text):
-    c = code(text, tags=("solution",))
-    c.metadata["jupyter"] = {"source_hidden": True}
-    return c
-
-
-def widget_cell(text):
-    return code(text.strip("\n"), tags=("nbval-ignore-output",))
 
 
 SETUP = '''import jax

@@ -7,7 +7,8 @@ Solution cells carry the tag ``solution`` and a hidden source, so they open coll
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
+from nbcells import code, md, solution, widget_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,27 +28,6 @@ from workbook.specs import Efficiency, workload
 alt.renderers.enable("svg")        # static charts: offline, deterministic
 alt.JupyterChart.enable_offline()  # interactive charts: the Vega bundle is inlined, no CDN
 pd.set_option("display.width", 120)'''
-
-
-def md(text):
-    return new_markdown_cell(text.strip("\n"))
-
-
-def code(text, tags=()):
-    c = new_code_cell(text.strip("\n"))
-    if tags:
-        c.metadata["tags"] = list(tags)
-    return c
-
-
-def solution(text):
-    c = code(text, tags=("solution",))
-    c.metadata["jupyter"] = {"source_hidden": True}
-    return c
-
-
-def widget_cell(text):
-    return code("# NBVAL_IGNORE_OUTPUT\n" + text.strip("\n"))
 
 
 # ---------------------------------------------------------------- 00 start here
