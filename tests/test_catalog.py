@@ -119,3 +119,11 @@ def test_load_user_files(tmp_path, h100):
     bad.write_text("chip_id,peak_flops_bf16\nx,abc\n")
     with pytest.raises(InputError, match="peak_flops_bf16 = 'abc' is not a number"):
         catalog.load_chips_file(bad)
+
+
+def test_user_chip_missing_narrow_precisions_are_derived(h100):
+    fields = {q: getattr(h100, q) for q in Chip._fields if q not in ("peak_flops_fp4", "peak_ops_int8")}
+    spec = catalog.add_chip("no_fp4", fields)
+    e = catalog.chip_entry("no_fp4")
+    assert spec.peak_flops_fp4 == h100.peak_flops_fp8
+    assert e.numbers["peak_flops_fp4"].status == "derived" and e.numbers["memory_bandwidth"].status == "estimate"

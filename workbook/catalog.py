@@ -269,22 +269,25 @@ def add_model(model_id: str, fields: dict, *, name: str | None = None, source: s
     return spec
 
 
-def add_chip(chip_id: str, fields: dict, *, name: str | None = None, source: str = "user", date: str = "") -> Chip:
+def add_chip(chip_id: str, fields: dict, *, name: str | None = None, source: str = "user", date: str = "",
+             status: str = "estimate") -> Chip:
     """Validate ``fields`` ({quantity: value}, SI units) and add the chip under ``chip_id``.
 
     Missing FP8/FP4/INT8 peaks fall back to the next wider precision (status ``derived``);
     a missing interconnect latency takes Erdil's 6 us. Every other quantity is required.
+    User numbers are labelled ``status`` (default ``estimate``: nobody has checked them).
     """
     _load_builtin()
     unknown = [k for k in fields if k not in CHIP_RANGES]
     if unknown:
         raise InputError(f"chip {chip_id!r}: unknown field(s) {', '.join(unknown)}; allowed {', '.join(CHIP_RANGES)}")
     vals = {k: _float(k, v, f"chip {chip_id!r}") for k, v in fields.items() if v not in ("", None)}
+    numbers = {q: Number(x, None, None, CHIP_RANGES[q][2], status, source, date) for q, x in vals.items()}
     for narrow, wide in (("peak_flops_fp8", "peak_flops_bf16"), ("peak_flops_fp4", "peak_flops_fp8"), ("peak_ops_int8", "peak_flops_fp8")):
-        if narrow not in vals and wide in vals:
-            vals[narrow] = vals[wide]
-    vals.setdefault("sram_capacity", 0.0)
-    numbers = {q: Number(x, None, None, CHIP_RANGES[q][2], "vendor-spec" if source != "user" else "estimate", source, date) for q, x in vals.items()}
+        if narrow not in numbers and wide in numbers:
+            numbers[narrow] = Number(numbers[wide].value, None, None, CHIP_RANGES[narrow][2], "derived", source, date,
+                                     f"not given: modelled at the {wide} rate")
+    numbers.setdefault("sram_capacity", Number(0.0, None, None, "bytes", "derived", source, date, "not given"))
     entry = _entry_from_numbers(chip_id, {"chip_id": chip_id, "name": name or chip_id, "family": "user", "availability": "user"}, numbers)
     _CHIPS[chip_id] = entry
     return entry.spec()
