@@ -140,7 +140,8 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
         "ttft_s": float(perf.ttft), "tpot_s": float(perf.tpot),
         "tokens_per_s_per_chip": base, "tokens_per_s_per_user": float(perf.tokens_per_s_per_user),
         "usd_per_million_tokens": float(perf.usd_per_million_tokens), "joules_per_token": float(perf.joules_per_token),
-        "bound": serving.RESOURCES[int(perf.bound)],
+        "bound": serving.RESOURCES[int(perf.bound)],  # of one decode step
+        "cycle_bound": serving.RESOURCES[int(perf.cycle_bound)],  # of prefill + decode together: sets tokens/s and cost
         "memory_gb_per_chip": float(perf.memory_required) / 1e9, "memory_gb_usable_per_chip": float(perf.memory_available) / 1e9,
         "max_batch": largest,
         "elasticity": {"memory_bandwidth": el["memory_bandwidth"], "compute": compute, "interconnect": el["interconnect_bandwidth"]},
@@ -158,7 +159,7 @@ def cmd_estimate(args) -> int:
           f"{r['input_tokens']} in / {r['output_tokens']} out, {'calibrated' if r['calibrated'] else 'bare roofline'}")
     print(f"  TTFT {r['ttft_s'] * 1e3:.1f} ms   TPOT {r['tpot_s'] * 1e3:.2f} ms   {r['tokens_per_s_per_user']:.1f} tokens/s per user")
     print(f"  {r['tokens_per_s_per_chip']:.1f} output tokens/s per chip   ${r['usd_per_million_tokens']:.3f} per M tokens at ${r['usd_per_chip_hour']:.2f}/chip-h   {r['joules_per_token']:.3f} J/token")
-    print(f"  bound by {r['bound']}; memory {r['memory_gb_per_chip']:.1f} of {r['memory_gb_usable_per_chip']:.1f} GB usable per chip (max batch {r['max_batch']})")
+    print(f"  decode step bound by {r['bound']}, whole cycle (prefill + decode) by {r['cycle_bound']}; memory {r['memory_gb_per_chip']:.1f} of {r['memory_gb_usable_per_chip']:.1f} GB usable per chip (max batch {r['max_batch']})")
     print(f"  elasticity of tokens/s per chip: memory bandwidth {e['memory_bandwidth']:+.3f}, compute {e['compute']:+.3f}, interconnect {e['interconnect']:+.3f}")
     return 0
 

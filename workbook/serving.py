@@ -59,10 +59,11 @@ class Performance(NamedTuple):
     decode_compute_time: jax.Array  # T_math of one decode step, s
     decode_memory_time: jax.Array  # T_mem of one decode step, s
     decode_interconnect_time: jax.Array  # T_comms of one decode step, s
-    bound: jax.Array  # index into RESOURCES of the largest decode term
+    bound: jax.Array  # index into RESOURCES of the largest term of one decode step
     memory_required: jax.Array  # bytes per chip
     memory_available: jax.Array  # usable bytes per chip
     fits: jax.Array  # 1.0 if memory_required <= memory_available
+    cycle_bound: jax.Array  # index into RESOURCES of the largest term of the whole cycle (prefill + decode)
 
 
 def peak_flops(chip: Chip, w: Workload):
@@ -165,7 +166,8 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
     p_math, p_mem, p_comm = prefill_times(chip, m, w, eff, b)
     # chunked prefill: prompts ride along with decode steps, so the cycle's compute and
     # memory traffic overlap as a whole; collectives and per-step overheads add up
-    t_cycle = smooth_max((p_math + t_out * t_math, p_mem + t_out * t_mem), eff.temperature) + p_comm + t_out * (t_comm + eff.step_overhead)
+    cycle_terms = jnp.stack([p_math + t_out * t_math, p_mem + t_out * t_mem, p_comm + t_out * t_comm])
+    t_cycle = smooth_max((cycle_terms[0], cycle_terms[1]), eff.temperature) + p_comm + t_out * (t_comm + eff.step_overhead)
     tpot = t_cycle / t_out
     tokens_per_s_replica = b / tpot
     tokens_per_s_chip = tokens_per_s_replica / g
@@ -199,6 +201,7 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
         memory_required=need,
         memory_available=have,
         fits=(need <= have).astype(jnp.float32),
+        cycle_bound=jnp.argmax(cycle_terms).astype(jnp.float32),
     )
 
 

@@ -206,5 +206,7 @@ class SensitivityPanel(_Panel):
                 if f in self.FIELDS_SHOWN:
                     rows.append({"record": rec_name, "field": f, "elasticity": round(float(np.asarray(getattr(rec, f))[k]), 4)})
         bound = ("compute", "memory", "interconnect")[int(perf.bound)]
-        note = f"decode step bound by <b>{bound}</b>; {sensitivity.METRIC_LABELS[c['metric'].value]} = {float(getattr(perf, c['metric'].value)):.4g}"
+        whole = ("compute", "memory", "interconnect")[int(perf.cycle_bound)]
+        note = (f"one decode step is bound by <b>{bound}</b>; the whole cycle (prompt prefill + decode), which sets "
+                f"throughput and cost, by <b>{whole}</b>; ") + f"{sensitivity.METRIC_LABELS[c['metric'].value]} = {float(getattr(perf, c['metric'].value)):.4g}"
         return pd.DataFrame(rows), note
