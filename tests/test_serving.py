@@ -139,3 +139,14 @@ def test_valid_inputs_never_give_nan_or_inf(chip_id, model_id, prec, batch, t_in
     assert np.isfinite(float(v))
     for leaf in jax.tree.leaves(g):
         assert np.isfinite(float(leaf))
+
+
+def test_cycle_bound_follows_the_workload(h100):
+    # one chip, no collectives: short prompts at batch 1 stream weights (memory); long prompts
+    # at a large batch make the cycle compute bound even though each decode step is memory bound
+    m = catalog.model("llama-3-8b")
+    decode = serving.performance(h100, m, workload("fp8", batch=1, input_tokens=16, output_tokens=1024))
+    prefill = serving.performance(h100, m, workload("fp8", batch=64, input_tokens=8192, output_tokens=16))
+    assert serving.RESOURCES[int(decode.cycle_bound)] == "memory"
+    assert serving.RESOURCES[int(prefill.cycle_bound)] == "compute"
+    assert serving.RESOURCES[int(prefill.bound)] == "memory"
