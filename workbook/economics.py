@@ -5,7 +5,6 @@ Pure JAX; the formulas and their sources are in each docstring.
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 
 
 def usd_per_million_tokens(usd_per_chip_hour, chips, tokens_per_s):
@@ -48,7 +47,3 @@ def energy_per_query_wh(active_params, output_tokens, peak_flops, utilisation, p
     seconds = 2.0 * active_params * output_tokens / (peak_flops * utilisation)
     return seconds * power_w * draw_fraction * pue / 3600.0
 
-
-def annualised(x, years):
-    """Spread a one-off amount evenly over ``years``: ``x / years`` (helper for notebooks)."""
-    return jnp.asarray(x) / years
