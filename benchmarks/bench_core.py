@@ -19,7 +19,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook import catalog, serving
+from workbook import catalog
+
+from workbook.model import serving
 from workbook.specs import Efficiency, stack, workload
 
 

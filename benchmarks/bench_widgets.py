@@ -16,7 +16,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import numpy as np  # noqa: E402
 
-from workbook import widgets  # noqa: E402
+from workbook.ui import sensitivity_panel as widgets
 
 
 def bench(panel, control, values, n=50):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook.bargaining import (
+from workbook.econ.bargaining import (
     Supplier,
     deal_me_out_payoff,
     effective_cost_per_unit,
@@ -16,13 +16,12 @@ from workbook.bargaining import (
     negotiated_price,
     outside_option_cost,
     rubinstein_share,
-    smooth_max,
-    smooth_min,
     split_the_difference_payoff,
     switching_cost_per_unit,
     threat_of_replacement_cap,
     validate_supplier,
 )
+from workbook.numerics import softplus_max, softplus_min
 
 RUBINSTEIN = [  # Rubinstein (1982), share (1 - d2) / (1 - d1 d2); 6 digits from targets.md
     ((0.9, 0.9), 0.526316),
@@ -114,9 +113,9 @@ def test_smooth_gradient_informative_near_kink():
 
 
 def test_sharp_temperature_has_finite_gradients():
-    g = jax.grad(lambda a, b: smooth_max(a, b, 0.0), argnums=(0, 1))(1.0, 2.0)
+    g = jax.grad(lambda a, b: softplus_max(a, b, 0.0), argnums=(0, 1))(1.0, 2.0)
     assert [float(x) for x in g] == [0.0, 1.0]
-    assert float(smooth_min(1.0, 2.0, 0.0)) == 1.0
+    assert float(softplus_min(1.0, 2.0, 0.0)) == 1.0
 
 
 @pytest.mark.parametrize("rule", ["deal-me-out", "split-the-difference"])

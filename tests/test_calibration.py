@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from workbook import calibration, measurements
+from workbook import calibration
+
+from workbook.calibration import measurements
 
 
 @pytest.fixture(scope="module")

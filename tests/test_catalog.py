@@ -7,7 +7,7 @@ from importlib import resources
 import pytest
 
 from workbook import catalog
-from workbook import transformer as tf
+from workbook.model import transformer as tf
 from workbook.errors import InputError
 from workbook.specs import Chip
 

@@ -8,8 +8,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jax.test_util import check_grads
 
-from workbook import inference_share as ish
-from workbook.inference_share import (
+from workbook.econ import inference_share as ish
+from workbook.econ.inference_share import (
     EPOCH_FAST,
     EPOCH_GPT4_GPQA,
     EPOCH_SLOW,

@@ -1,6 +1,6 @@
 import pytest
 
-from workbook import measurements
+from workbook.calibration import measurements
 from workbook.errors import InputError
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workbook.bargaining import Supplier
-from workbook.portfolio import (
+from workbook.econ.bargaining import Supplier
+from workbook.econ.portfolio import (
     cvar,
     mean_cvar_cost,
     minimum_on_capped_simplex,

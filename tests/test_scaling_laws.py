@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.test_util import check_grads
 
-from workbook import scaling_laws as sl
-from workbook.scaling_laws import (
+from workbook.econ import scaling_laws as sl
+from workbook.econ.scaling_laws import (
     BESIROGLU_2024,
     HOFFMANN_2022,
     HOFFMANN_2022_UNROUNDED,

@@ -5,8 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from workbook import catalog, serving
-from workbook import sensitivity as S
+from workbook import catalog
+
+from workbook.model import serving
+from workbook import analysis as S
 from workbook.errors import InputError
 from workbook.specs import Efficiency, as_arrays, workload
 

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jax.test_util import check_grads
 
-from workbook import calibration, catalog, serving
+from workbook import calibration, catalog
+
+from workbook.model import cost, serving, sizing
 from workbook.specs import Chip, Efficiency, stack, workload
 
 SHARP = Efficiency(temperature=1e-4)
@@ -32,7 +34,7 @@ def test_erdil_token_latency_table(llama3_70b, gpus, batch, ms, usd):
     w = workload("bf16", batch=batch, chips=gpus)
     t = float(serving.decode_step_time(c, llama3_70b, w, SHARP, 0.0))
     assert t * 1e3 == pytest.approx(ms, rel=0.02)
-    assert c.price * gpus * t / batch / 3600 * 1e6 == pytest.approx(usd, rel=0.02)
+    assert float(cost.usd_per_million_tokens(c.price, gpus, batch / t)) == pytest.approx(usd, rel=0.02)
 
 
 def test_h100_compute_bound_throughput_at_40pct_mfu(llama3_70b):
@@ -46,7 +48,7 @@ def test_h100_compute_bound_throughput_at_40pct_mfu(llama3_70b):
     assert float(t_math) > 10 * float(t_mem)
     tps = 8192 / float(serving.decode_step_time(c, llama3_70b, w, eff, 0.0))
     assert tps == pytest.approx(2826, rel=0.015)
-    assert c.price / (tps * 3600) * 1e6 == pytest.approx(0.197, rel=0.015)
+    assert float(cost.usd_per_million_tokens(c.price, 1, tps)) == pytest.approx(0.197, rel=0.015)
 
 
 def test_throughput_rises_with_batch_and_latency_with_context(h100, llama3_70b):
@@ -74,11 +76,11 @@ def test_smooth_step_between_lower_and_upper_bound(h100, llama3_70b):
 
 def test_max_batch_is_the_feasibility_limit(h100, llama3_70b):
     w = workload("fp8", chips=2, input_tokens=2048, output_tokens=512)
-    b = float(serving.max_batch(h100, llama3_70b, w))
+    b = float(sizing.max_batch(h100, llama3_70b, w))
     assert b > 1
     assert float(serving.performance(h100, llama3_70b, w._replace(batch=b)).fits) == 1.0
     assert float(serving.performance(h100, llama3_70b, w._replace(batch=b + 1)).fits) == 0.0
-    assert float(serving.min_chips(h100, llama3_70b, w._replace(batch=b + 1, chips=2.0))) == 3.0
+    assert float(sizing.min_chips(h100, llama3_70b, w._replace(batch=b + 1, chips=2.0))) == 3.0
 
 
 def test_gradient_of_a_chip_is_a_chip(h100, llama3_70b):
@@ -102,7 +104,7 @@ def test_every_chip_and_model_evaluates():
     pairs = [(c, m) for c in catalog.chip_ids() for m in catalog.model_ids()]
     chips = stack([catalog.chip(c) for c, _ in pairs])
     models = stack([catalog.model(m) for _, m in pairs])
-    works = stack([workload("fp8", batch=16, chips=float(serving.min_chips(catalog.chip(c), catalog.model(m), workload("fp8", batch=16))))
+    works = stack([workload("fp8", batch=16, chips=float(sizing.min_chips(catalog.chip(c), catalog.model(m), workload("fp8", batch=16))))
                    for c, m in pairs])
     effs = stack([calibration.efficiency(c) for c, _ in pairs])
     p = jax.jit(jax.vmap(serving.performance))(chips, models, works, effs)

@@ -13,9 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbook import catalog, shift, transformer
-from workbook.inference_share import DemandScenario, crossover_time, training_cost_usd
-from workbook.scaling_laws import SARDANA_2024, chinchilla_style_optimum, inference_aware_optimum
+from workbook import catalog
+
+from workbook.econ import shift
+
+from workbook.model import transformer
+from workbook.econ.inference_share import DemandScenario, crossover_time, training_cost_usd
+from workbook.econ.scaling_laws import SARDANA_2024, chinchilla_style_optimum, inference_aware_optimum
 from workbook.specs import Efficiency, workload
 
 H100 = catalog.chip("nvidia_h100_sxm")

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from workbook import bargaining, sourcing as so
+from workbook.econ import bargaining, sourcing as so
 
 
 @pytest.fixture(scope="module")

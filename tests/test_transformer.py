@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import pytest
 
 from workbook import catalog
-from workbook import transformer as tf
+from workbook.model import transformer as tf
 
 
 def test_llama3_70b_kv_bytes_per_token_int8(llama3_70b):

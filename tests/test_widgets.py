@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from workbook import charts, widgets
+from workbook.ui import charts, widgets
 
 
 @pytest.fixture(scope="module")

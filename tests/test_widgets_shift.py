@@ -2,7 +2,9 @@
 
 import pytest
 
-from workbook import catalog, widgets_shift
+from workbook import catalog
+
+from workbook.ui import shift_panel as widgets_shift
 
 
 @pytest.fixture(scope="module")

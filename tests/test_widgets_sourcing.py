@@ -2,7 +2,7 @@
 
 import pytest
 
-from workbook import widgets_sourcing as ws
+from workbook.ui import sourcing_panel as ws
 
 
 @pytest.fixture(scope="module")

@@ -86,11 +86,13 @@ import jax
 import numpy as np
 import pandas as pd
 
-from workbook import calibration, catalog, shift
-from workbook.inference_share import (DemandScenario, EPOCH_FAST, cumulative_inference_cost, crossover_time,
+from workbook import calibration, catalog
+
+from workbook.econ import shift
+from workbook.econ.inference_share import (DemandScenario, EPOCH_FAST, cumulative_inference_cost, crossover_time,
                                       crossover_time_checked, lifetime_inference_share)
-from workbook.scaling_laws import SARDANA_2024, chinchilla_style_optimum, inference_aware_optimum
-from workbook.widgets_shift import spend_chart
+from workbook.econ.scaling_laws import SARDANA_2024, chinchilla_style_optimum, inference_aware_optimum
+from workbook.ui.shift_panel import spend_chart
 
 _ = alt.renderers.enable("svg")
 H100, V6E = "nvidia_h100_sxm", "google_tpu_v6e"
@@ -284,7 +286,7 @@ code(r"""
 # NBVAL_IGNORE_OUTPUT
 from IPython.display import display
 
-from workbook.widgets_shift import ShiftPanel
+from workbook.ui.shift_panel import ShiftPanel
 
 alt.JupyterChart.enable_offline()
 panel = ShiftPanel()

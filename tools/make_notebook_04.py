@@ -20,8 +20,8 @@ import pandas as pd
 import altair as alt
 from IPython.display import display
 
-from workbook import bargaining, catalog, sourcing as so
-from workbook import widgets_sourcing as ws
+from workbook.econ import bargaining, catalog, sourcing as so
+from workbook.ui import sourcing_panel as ws
 
 alt.renderers.enable("svg")        # static charts: offline, deterministic
 alt.JupyterChart.enable_offline()  # interactive charts: the Vega bundle is inlined, no CDN

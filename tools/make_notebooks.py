@@ -20,8 +20,12 @@ import altair as alt
 import ipywidgets as widgets
 from IPython.display import display
 
-from workbook import catalog, sensitivity, charts
-from workbook import widgets as panels
+from workbook import catalog
+
+from workbook import analysis as sensitivity
+
+from workbook.ui import charts
+from workbook.ui import sensitivity_panel as panels
 from workbook.errors import InputError
 from workbook.specs import Efficiency, workload
 
@@ -197,7 +201,7 @@ Attainable FP8 FLOP/s against intensity for a few chips, with the intensity of L
 decode step (B = 1 and B = 64) and of a 2,048-token prefill marked on each.
 """),
     code('''
-from workbook import transformer as tf
+from workbook.model import transformer as tf
 
 model = catalog.model("llama-3-70b")
 shown = ["nvidia_a100_80gb_sxm", "nvidia_h100_sxm", "nvidia_b200_hgx", "amd_mi300x", "google_tpu_v5e", "groq_lpu_v1"]
@@ -422,10 +426,10 @@ every number is an `estimate` with a wide range, and no silicon has been measure
     code('''
 sram = ["nvidia_h100_sxm", "groq_lpu_v1", "cerebras_wse3", "fractile_imc"]
 w70 = workload("fp8", batch=64, input_tokens=2048, output_tokens=512)
-from workbook import serving
+from workbook.model import serving, sizing
 rows = []
 for c in sram:
-    n = max(float(serving.min_chips(catalog.chip(c), model, w70)), 1.0)
+    n = max(float(sizing.min_chips(catalog.chip(c), model, w70)), 1.0)
     ce, _, p = sensitivity.serving_elasticities(catalog.chip(c), model, w70._replace(chips=n),
                                                 sensitivity.calibrated_efficiency(c)[0])
     rows.append({"chip": catalog.chip_info(c)["name"][:28], "chips/replica": int(n),

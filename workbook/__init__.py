@@ -12,12 +12,11 @@ True
 
 from workbook import catalog as catalog
 from workbook.errors import InputError as InputError
-from workbook.roofline import critical_batch_size as critical_batch_size
-from workbook.roofline import smooth_max as smooth_max
-from workbook.serving import Performance as Performance
-from workbook.serving import max_batch as max_batch
-from workbook.serving import min_chips as min_chips
-from workbook.serving import performance as performance
+from workbook.model.roofline import critical_batch_size as critical_batch_size
+from workbook.model.serving import Performance as Performance
+from workbook.model.sizing import max_batch as max_batch
+from workbook.model.sizing import min_chips as min_chips
+from workbook.model.serving import performance as performance
 from workbook.specs import PRECISIONS as PRECISIONS
 from workbook.specs import Chip as Chip
 from workbook.specs import Efficiency as Efficiency

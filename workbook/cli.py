@@ -59,7 +59,7 @@ def cmd_chips(args) -> int:
 
 def cmd_models(args) -> int:
     from workbook import catalog
-    from workbook import transformer as tf
+    from workbook.model import transformer as tf
 
     out = []
     for mid in catalog.model_ids():
@@ -82,7 +82,9 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     """The ``workbook estimate`` figures as a dict; raises :class:`InputError` on bad input."""
     import jax
 
-    from workbook import calibration, catalog, serving, specs
+    from workbook import calibration, catalog, specs
+
+    from workbook.model import serving, sizing
     from workbook.specs import Efficiency
 
     chip = catalog.chip(chip_id)
@@ -100,21 +102,21 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     w = specs.workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out, chips=1)
     if chips is None:
         b0 = 1 if batch is None else _positive_int("--batch", batch, 1e6)
-        need = int(serving.min_chips(chip, model, w._replace(batch=float(b0))))
+        need = int(sizing.min_chips(chip, model, w._replace(batch=float(b0))))
         g = 1 << max(0, (need - 1).bit_length())  # next power of two: tensor parallel degrees
     else:
         g = _positive_int("--chips", chips, 1e5)
     w = w._replace(chips=float(g))
-    largest = int(serving.max_batch(chip, model, w))
+    largest = int(sizing.max_batch(chip, model, w))
     if largest < 1:
-        need = int(serving.min_chips(chip, model, w))
+        need = int(sizing.min_chips(chip, model, w))
         raise InputError(f"{model_id} does not fit on {g} x {chip_id}: the weights and one sequence need at least {need} chips (use --chips {need} or more)")
     if batch is None:
         b = min(64, largest)
     else:
         b = _positive_int("--batch", batch, 1e6)
         if b > largest:
-            need = int(serving.min_chips(chip, model, w._replace(batch=float(b))))
+            need = int(sizing.min_chips(chip, model, w._replace(batch=float(b))))
             raise InputError(f"--batch {b} does not fit on {g} x {chip_id} with {model_id} at {precision}: "
                              f"at most {largest} fit; this batch needs {need} chips (use --chips {need} or --batch {largest})")
     w = w._replace(batch=float(b))
@@ -165,7 +167,7 @@ def cmd_estimate(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from workbook import report
+    from workbook.calibration import report
 
     r = report.validate(args.file, out=args.out, calibrated=not args.roofline)
     if args.json:
@@ -188,7 +190,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from workbook import report
+    from workbook.calibration import report
 
     cal = report.build_calibration(out=args.out)
     e = cal["errors"]

@@ -37,8 +37,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook import bargaining, portfolio
-from workbook.bargaining import Supplier
+from workbook.econ import bargaining, portfolio
+from workbook.econ.bargaining import Supplier
 
 __all__ = [
     "Terms", "Lab", "Market", "INCUMBENT_CHIPS", "ALTERNATIVES", "ALTERNATIVE_NAMES",
@@ -179,7 +179,8 @@ def cost_per_token_per_price(chip_ids, model_id="llama-3-70b", precision="fp8", 
 
 @functools.lru_cache(maxsize=32)
 def _cost_per_token_per_price(chip_ids, model_id, precision, batch, input_tokens, output_tokens):
-    from workbook import catalog, sensitivity
+    from workbook import catalog
+    from workbook import analysis as sensitivity
     from workbook.specs import workload
 
     w = workload(precision, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens)
@@ -312,28 +313,20 @@ def outside_option(market: Market, lab: Lab = Lab(), temperature=TEMPERATURE):
     """Lab's expected unit cost of walking away from NVIDIA: ``o = smin(v, cap_i : i on the table)``.
 
     ``cap_i`` is :func:`workbook.bargaining.threat_of_replacement_cap`. The smooth minimum is
-    ``-tau log(exp(-v/tau) + sum_i present_i exp(-cap_i/tau))``: alternatives off the table drop
-    out of the sum instead of entering as ``cap = v`` (which is what
-    :func:`workbook.bargaining.outside_option_cost` would need), so putting any alternative on
-    the table can only lower ``o``, even one worse than going without (``cap_i > v``).
+    ``-tau log(exp(-v/tau) + sum_i present_i exp(-cap_i/tau))``
+    (:func:`workbook.econ.bargaining.outside_option_cost` with ``present``): alternatives off
+    the table drop out of the sum, so putting any alternative on the table can only lower ``o``.
     ``temperature = 0`` is the sharp minimum. USD per million output tokens.
     """
     _, v = _bounds(market, lab)
-    caps = bargaining.threat_of_replacement_cap(alternative_suppliers(market, lab), v, temperature)
-    options = jnp.concatenate([jnp.reshape(v, (1,)), caps])
-    weights = jnp.concatenate([jnp.ones((1,), caps.dtype), market.present.astype(caps.dtype)])
-    tau = jnp.asarray(temperature, caps.dtype)
-    safe = jnp.where(tau > 0, tau, 1.0)
-    smooth = -safe * jax.nn.logsumexp(-options / safe, b=weights)
-    sharp = jnp.min(jnp.where(weights > 0, options, jnp.inf))
-    return jnp.where(tau > 0, smooth, sharp)
+    return bargaining.outside_option_cost(alternative_suppliers(market, lab), v, temperature, present=market.present)
 
 
 @jax.jit(static_argnames=("rule",))
 def negotiated_nvidia_price(market: Market, lab: Lab = Lab(), rule="deal-me-out", temperature=TEMPERATURE):
     """NVIDIA's negotiated price, USD per million output tokens.
 
-    Same formula as :func:`workbook.bargaining.negotiated_price` with ``c = kappa p_N``,
+    :func:`workbook.econ.bargaining.price_given_outside_option` with ``c = kappa p_N``,
     ``v = m p_N``, NVIDIA's weight ``beta = 1 - w_lab`` and the masked outside option
     :func:`outside_option`:
 
@@ -343,15 +336,8 @@ def negotiated_nvidia_price(market: Market, lab: Lab = Lab(), rule="deal-me-out"
     Differentiable with respect to every field of ``market`` and ``lab``.
     """
     c, v = _bounds(market, lab)
-    beta = 1.0 - lab.bargaining_weight
     o = outside_option(market, lab, temperature)
-    if rule == "deal-me-out":
-        inner = bargaining.smooth_min(o, c + beta * (v - c), temperature)
-    elif rule == "split-the-difference":
-        inner = c + beta * (o - c)
-    else:
-        raise ValueError(f"rule = {rule!r} is not one of 'deal-me-out', 'split-the-difference'")
-    return bargaining.smooth_max(c, inner, temperature)
+    return bargaining.price_given_outside_option(c, v, o, 1.0 - lab.bargaining_weight, rule, temperature)
 
 
 @jax.jit(static_argnames=("rule",))

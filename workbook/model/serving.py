@@ -7,9 +7,9 @@ with the decode steps, ``T_out`` tokens are decoded, and a finished sequence's s
 refilled at once. Per replica, a cycle of ``T_out`` decode steps (context ``T_in + T_out/2``
 on average) plus the prefill of ``B`` new prompts takes
 
-``T_cycle = smooth_max(P_math + T_out*D_math, P_mem + T_out*D_mem; tau) + P_comms + T_out*(D_comms + overhead)``
+``T_cycle = smooth_max_norm(P_math + T_out*D_math, P_mem + T_out*D_mem; tau) + P_comms + T_out*(D_comms + overhead)``
 
-(``P`` prefill, ``D`` one decode step; ``smooth_max`` from :mod:`workbook.roofline`), with
+(``P`` prefill, ``D`` one decode step; ``smooth_max_norm`` from :mod:`workbook.numerics`), with
 
 * ``T_math = FLOPs / (G * peak * eff_compute)``, ``T_mem = bytes / (G * BW * eff_memory)``,
 * ``T_comms = L * 2 * (2 (G-1)/G * msg / (BW_ici/2 * eff_ici) + lat * (1 + (sqrt(G)-1)/3))``
@@ -30,19 +30,15 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from workbook import transformer as tf
-from workbook.roofline import smooth_max
+from workbook.model import cost
+from workbook.model import transformer as tf
+from workbook.model.sizing import memory_available_per_chip, memory_required_per_chip
+from workbook.numerics import smooth_max_norm
 from workbook.specs import Chip, Efficiency, Model, Workload
 
 # Static (idle and leakage) share of TDP drawn whatever the utilisation. Estimate: H100
 # idles near 10-15 % of TDP, but memory-bound serving keeps HBM and clocks busy; range 0.2-0.4.
 STATIC_POWER_FRACTION = 0.3
-# Share of memory a serving runtime can give to weights, KV cache and activations: vLLM's
-# default ``gpu_memory_utilization = 0.9`` (vLLM docs, 2024-2026).
-USABLE_MEMORY_FRACTION = 0.9
-# Prefill runs in chunks of at most this many tokens (vLLM / TensorRT-LLM default
-# ``max_num_batched_tokens``), which bounds the activation workspace.
-PREFILL_CHUNK_TOKENS = 8192.0
 
 RESOURCES = ("compute", "memory", "interconnect")
 
@@ -74,6 +70,16 @@ def peak_flops(chip: Chip, w: Workload):
     """
     eight = jnp.where(w.integer_math > 0.5, chip.peak_ops_int8, chip.peak_flops_fp8)
     return jnp.where(w.activation_bits <= 4.5, chip.peak_flops_fp4, jnp.where(w.activation_bits <= 8.5, eight, chip.peak_flops_bf16))
+
+
+def peak_field(w: Workload) -> str:
+    """The :class:`~workbook.specs.Chip` field that :func:`peak_flops` reads for ``w`` (Python-side)."""
+    a = float(w.activation_bits)
+    if a <= 4.5:
+        return "peak_flops_fp4"
+    if a <= 8.5:
+        return "peak_ops_int8" if float(w.integer_math) > 0.5 else "peak_flops_fp8"
+    return "peak_flops_bf16"
 
 
 def attention_peak_flops(chip: Chip, w: Workload):
@@ -117,9 +123,9 @@ def decode_step_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, contex
 
 
 def decode_step_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, context):
-    """One decode step of the whole batch: ``smooth_max(T_math, T_mem) + T_comms + overhead``, s."""
+    """One decode step of the whole batch: ``smooth_max_norm(T_math, T_mem) + T_comms + overhead``, s."""
     t_math, t_mem, t_comm = decode_step_times(chip, m, w, eff, context)
-    return smooth_max((t_math, t_mem), eff.temperature) + t_comm + eff.step_overhead
+    return smooth_max_norm((t_math, t_mem), eff.temperature) + t_comm + eff.step_overhead
 
 
 def prefill_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
@@ -134,27 +140,9 @@ def prefill_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
 
 
 def prefill_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch):
-    """Prefill of ``batch`` prompts on their own: ``smooth_max(T_math, T_mem) + T_comms``, s."""
+    """Prefill of ``batch`` prompts on their own: ``smooth_max_norm(T_math, T_mem) + T_comms``, s."""
     t_math, t_mem, t_comm = prefill_times(chip, m, w, eff, batch)
-    return smooth_max((t_math, t_mem), eff.temperature) + t_comm
-
-
-def memory_required_per_chip(m: Model, w: Workload):
-    """Bytes per chip: ``(weights + B*(T_in+T_out)*kv_per_token + workspace) / G``."""
-    kv = w.batch * (w.input_tokens + w.output_tokens) * tf.kv_cache_bytes_per_token(m, w.kv_bits)
-    return (tf.weight_bytes(m, w.weight_bits) + kv + activation_workspace_bytes(m)) / w.chips
-
-
-def activation_workspace_bytes(m: Model):
-    """Activation workspace a runtime reserves: one prefill chunk of 8192 tokens with
-    ``4D + 2*F_eff`` 16-bit values live per token (an estimate; small next to weights)."""
-    f_eff = jnp.maximum(m.d_ff, m.n_experts_active * m.d_ff_expert)
-    return PREFILL_CHUNK_TOKENS * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
-
-
-def memory_available_per_chip(chip: Chip):
-    """Usable bytes per chip: ``0.9 * capacity`` (vLLM's default memory utilisation)."""
-    return USABLE_MEMORY_FRACTION * chip.memory_capacity
+    return smooth_max_norm((t_math, t_mem), eff.temperature) + t_comm
 
 
 def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency()) -> Performance:
@@ -167,7 +155,7 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
     # chunked prefill: prompts ride along with decode steps, so the cycle's compute and
     # memory traffic overlap as a whole; collectives and per-step overheads add up
     cycle_terms = jnp.stack([p_math + t_out * t_math, p_mem + t_out * t_mem, p_comm + t_out * t_comm])
-    t_cycle = smooth_max((cycle_terms[0], cycle_terms[1]), eff.temperature) + p_comm + t_out * (t_comm + eff.step_overhead)
+    t_cycle = smooth_max_norm((cycle_terms[0], cycle_terms[1]), eff.temperature) + p_comm + t_out * (t_comm + eff.step_overhead)
     tpot = t_cycle / t_out
     tokens_per_s_replica = b / tpot
     tokens_per_s_chip = tokens_per_s_replica / g
@@ -179,11 +167,11 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
         m, b, mid_context, w.weight_bits, w.kv_bits
     )
     util = jnp.minimum(
-        smooth_max((flops / (g * peak * t_cycle), moved / (g * chip.memory_bandwidth * t_cycle)), eff.temperature), 1.0
+        smooth_max_norm((flops / (g * peak * t_cycle), moved / (g * chip.memory_bandwidth * t_cycle)), eff.temperature), 1.0
     )
     power = chip.power * (STATIC_POWER_FRACTION + (1.0 - STATIC_POWER_FRACTION) * util)
-    joules = g * power * t_cycle / (b * t_out)
-    usd = chip.price * g * t_cycle / 3600.0 / (b * t_out) * 1e6
+    joules = cost.joules_per_token(power, g, tokens_per_s_replica)
+    usd = cost.usd_per_million_tokens(chip.price, g, tokens_per_s_replica)
 
     need = memory_required_per_chip(m, w)
     have = memory_available_per_chip(chip)
@@ -211,23 +199,5 @@ def tokens_per_s_per_chip(chip, m, w, eff=Efficiency()):
 
 
 def usd_per_million_tokens(chip, m, w, eff=Efficiency()):
-    """USD per million output tokens: ``price * G * T_cycle / 3600 / (B * T_out) * 1e6``."""
+    """USD per million output tokens (:func:`workbook.model.cost.usd_per_million_tokens` of the replica)."""
     return performance(chip, m, w, eff).usd_per_million_tokens
-
-
-def max_batch(chip: Chip, m: Model, w: Workload):
-    """Largest batch whose weights, KV cache and activations fit on ``w.chips`` chips.
-
-    ``floor((0.9*cap*G - weights - act_max) / ((T_in + T_out) * kv_per_token))``; negative
-    when even the weights do not fit.
-    """
-    cap = memory_available_per_chip(chip) * w.chips
-    act = activation_workspace_bytes(m)
-    per_seq = (w.input_tokens + w.output_tokens) * tf.kv_cache_bytes_per_token(m, w.kv_bits)
-    return jnp.floor((cap - tf.weight_bytes(m, w.weight_bits) - act) / per_seq)
-
-
-def min_chips(chip: Chip, m: Model, w: Workload):
-    """Smallest whole number of chips whose usable memory holds the workload."""
-    total = memory_required_per_chip(m, w) * w.chips
-    return jnp.ceil(total / memory_available_per_chip(chip))

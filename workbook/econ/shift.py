@@ -34,17 +34,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook import catalog, serving
-from workbook import transformer as tf
-from workbook.inference_share import (
+from workbook import catalog
+
+from workbook.model import serving, sizing
+from workbook.model import transformer as tf
+from workbook.econ.inference_share import (
     DemandScenario,
     crossover_time,
     demand_growth_rate,
     training_cost_usd,
     validate_demand_scenario,
 )
-from workbook.roofline import smooth_max
-from workbook.scaling_laws import LossLaw, validate_target_loss
+from workbook.numerics import implicit_root, smooth_max_norm
+from workbook.econ.scaling_laws import LossLaw, validate_target_loss
 from workbook.specs import Chip, Efficiency, Model, Workload, workload
 
 __all__ = [
@@ -128,15 +130,15 @@ def _as_model(model_spec_or_params, reference: Model | None = None) -> Model:
 
 
 def replica_chips(chip: Chip, model: Model, w: Workload):
-    """Chips per replica, continuous: ``smooth_max(1, memory needed / usable memory per chip)``.
+    """Chips per replica, continuous: ``smooth_max_norm(1, memory needed / usable memory per chip)``.
 
-    The integer count (:func:`workbook.serving.min_chips`) is a step function of N; the
+    The integer count (:func:`workbook.sizing.min_chips`) is a step function of N; the
     continuous one keeps the cost smooth in N (it differs from the rounded-up count by less
     than one chip, and a memory-bound replica's cost per token hardly depends on it, since
     ``G * T_step`` is nearly constant). Temperature ``CHIPS_TEMPERATURE``.
     """
-    need = serving.memory_required_per_chip(model, w._replace(chips=1.0)) / serving.memory_available_per_chip(chip)
-    return smooth_max((jnp.ones_like(need), need), CHIPS_TEMPERATURE)
+    need = sizing.memory_required_per_chip(model, w._replace(chips=1.0)) / sizing.memory_available_per_chip(chip)
+    return smooth_max_norm((jnp.ones_like(need), need), CHIPS_TEMPERATURE)
 
 
 def inference_usd_per_million_tokens(chip: Chip, model_spec_or_params, w: Workload = DEFAULT_INFERENCE_WORKLOAD,
@@ -268,35 +270,11 @@ def _log_n_bracket(law: LossLaw, target_loss):
 
 
 def _make_optimum(log_usd_fn: Callable):
-    """Build a custom-JVP solver for ``argmin_x log_usd_fn(x, law, l, T, prices)``.
-
-    Bisection on the sign of ``d log$/dx`` (fixed steps, jit-able) on the bracket of
-    ``_log_n_bracket``; derivative by the implicit function theorem on ``d log$/dx = 0``.
-    """
+    """A solver of ``argmin_x log_usd_fn(x, law, l, T, prices)``: the root of ``d log$/dx`` on the
+    bracket of ``_log_n_bracket`` (:func:`workbook.numerics.implicit_root`; the slope rises
+    through an interior optimum, and at the Chinchilla edge, T -> 0, the derivative stays finite)."""
     slope = jax.grad(log_usd_fn, argnums=0)
-
-    @jax.custom_jvp
-    def optimal_log_n(law, target_loss, inference_tokens, prices):
-        lo, hi = _log_n_bracket(law, target_loss)
-
-        def halve(_, bounds):
-            lo, hi = bounds
-            mid = 0.5 * (lo + hi)
-            rising = slope(mid, law, target_loss, inference_tokens, prices) > 0.0
-            return jnp.where(rising, lo, mid), jnp.where(rising, mid, hi)
-
-        lo, hi = jax.lax.fori_loop(0, _BISECTION_STEPS, halve, (lo, hi))
-        return 0.5 * (lo + hi)
-
-    @optimal_log_n.defjvp
-    def _jvp(primals, tangents):
-        x = optimal_log_n(*primals)
-        _, g_xx = jax.jvp(lambda x_: slope(x_, *primals), (x,), (jnp.ones_like(x),))
-        _, g_theta = jax.jvp(lambda *theta: slope(x, *theta), primals, tangents)
-        # At an interior optimum g_xx > 0; at the Chinchilla edge (T -> 0) keep it finite.
-        return x, -g_theta / jnp.where(g_xx > 0.0, g_xx, jnp.inf)
-
-    return optimal_log_n
+    return implicit_root(slope, lambda law, target_loss, *_: _log_n_bracket(law, target_loss), _BISECTION_STEPS, increasing=True)
 
 
 def _chip_log_usd(log_n, law, target_loss, inference_tokens, costs: _Costs):
@@ -508,7 +486,7 @@ def crossover_sensitivities(n_params, n_tokens, scenario: DemandScenario, traini
         "mfu": mfu, "training_chip": training_chip, "inference_chip": inference_chip,
     }
     t, g = _crossover_value_and_grad(x, scenario, inference_workload, inference_eff, ref)
-    peak_field = _peak_field(inference_workload)
+    peak_field = serving.peak_field(inference_workload)
     rows = [
         ("demand_growth", x["growth_factor"], g["growth_factor"]),
         ("price_decline", x["retained"], g["retained"]),
@@ -532,16 +510,6 @@ def crossover_sensitivities(n_params, n_tokens, scenario: DemandScenario, traini
         out["gradient"].append(grad)
         out["years_per_10pct"].append(float(np.log(1.1)) * float(value) * grad)
     return out
-
-
-def _peak_field(w: Workload) -> str:
-    """The Chip field that :func:`workbook.serving.peak_flops` uses for ``w`` (Python-side)."""
-    a = float(w.activation_bits)
-    if a <= 4.5:
-        return "peak_flops_fp4"
-    if a <= 8.5:
-        return "peak_ops_int8" if float(w.integer_math) > 0.5 else "peak_flops_fp8"
-    return "peak_flops_bf16"
 
 
 def validate_shift_inputs(n_params, n_tokens, scenario: DemandScenario) -> None:

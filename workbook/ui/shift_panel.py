@@ -25,9 +25,13 @@ import jax
 import numpy as np
 import pandas as pd
 
-from workbook import calibration, catalog, charts, shift
-from workbook.inference_share import DemandScenario, crossover_time, cumulative_inference_cost
-from workbook.scaling_laws import SARDANA_2024, inference_aware_optimum_checked
+from workbook import calibration, catalog
+
+from workbook.ui import charts
+
+from workbook.econ import shift
+from workbook.econ.inference_share import DemandScenario, crossover_time, cumulative_inference_cost
+from workbook.econ.scaling_laws import SARDANA_2024, inference_aware_optimum_checked
 
 DEFAULT_CHIPS = ["nvidia_h100_sxm", "nvidia_b200_hgx", "amd_mi300x", "google_tpu_v6e", "aws_trainium2"]
 YEAR_POINTS = 120

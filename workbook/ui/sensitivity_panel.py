@@ -21,7 +21,11 @@ import ipywidgets as widgets
 import numpy as np
 import pandas as pd
 
-from workbook import catalog, charts, sensitivity
+from workbook import catalog
+
+from workbook.ui import charts
+
+from workbook import analysis as sensitivity
 from workbook.errors import InputError
 from workbook.specs import PRECISIONS, workload
 

@@ -30,6 +30,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from workbook.numerics import implicit_root
+
 __all__ = [
     "LossLaw",
     "HOFFMANN_2022",
@@ -252,36 +254,8 @@ def _log_tokens_bracket(law: LossLaw, target_loss, inference_tokens):
     return lo, hi
 
 
-@jax.custom_jvp
-def _optimal_log_tokens(law: LossLaw, target_loss, inference_tokens):
-    """log D of the inference-aware optimum: bisection on a bracket, derivative by the IFT."""
-    lo, hi = _log_tokens_bracket(law, target_loss, inference_tokens)
-
-    def halve(_, bounds):
-        lo, hi = bounds
-        mid = 0.5 * (lo + hi)
-        above = _optimality_residual(mid, law, target_loss, inference_tokens) > 0.0
-        # Residual decreases in log D: positive means the root lies above mid.
-        return jnp.where(above, mid, lo), jnp.where(above, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, _BISECTION_STEPS, halve, (lo, hi))
-    return 0.5 * (lo + hi)
-
-
-@_optimal_log_tokens.defjvp
-def _optimal_log_tokens_jvp(primals, tangents):
-    """Implicit function theorem: dx = -(dF/dtheta . dtheta) / (dF/dx) at F(x, theta) = 0."""
-    law, target_loss, inference_tokens = primals
-    x = _optimal_log_tokens(law, target_loss, inference_tokens)
-    _, d_f_d_x = jax.jvp(
-        lambda x_: _optimality_residual(x_, law, target_loss, inference_tokens),
-        (x,),
-        (jnp.ones_like(x),),
-    )
-    _, d_f_theta = jax.jvp(
-        lambda *theta: _optimality_residual(x, *theta), primals, tangents
-    )
-    return x, -d_f_theta / d_f_d_x
+# log D of the inference-aware optimum: bisection on the bracket, derivative by the IFT
+_optimal_log_tokens = implicit_root(_optimality_residual, _log_tokens_bracket, _BISECTION_STEPS, increasing=False)
 
 
 def inference_aware_optimum(law: LossLaw, target_loss, inference_tokens):

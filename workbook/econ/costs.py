@@ -1,18 +1,11 @@
-"""Cost and energy arithmetic shared by the notebooks: $/M tokens, TCO, energy per query.
+"""Costs of owning and running chips: TCO per chip-hour, energy per query, throughput at an MFU.
+
+$/M tokens from a throughput is :func:`workbook.model.cost.usd_per_million_tokens`.
 
 Pure JAX; the formulas and their sources are in each docstring.
 """
 
 from __future__ import annotations
-
-
-
-def usd_per_million_tokens(usd_per_chip_hour, chips, tokens_per_s):
-    """``$/M tokens = ($/chip-hour) * n_chips / (tokens/s * 3600) * 1e6``.
-
-    Source: the standard identity (e.g. Erdil 2025, Epoch AI).
-    """
-    return usd_per_chip_hour * chips / (tokens_per_s * 3600.0) * 1e6
 
 
 def tokens_per_s_at_mfu(peak_flops, mfu, active_params):

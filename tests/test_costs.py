@@ -2,17 +2,18 @@
 
 import pytest
 
-from workbook import economics as ec
+from workbook.econ import costs as ec
+from workbook.model import cost
 
 
 def test_h100_cost_at_mfu():
     # H100 at $2/h, 989e12 FLOP/s, 70B dense: MFU 0.40 -> 2,826 tok/s, $0.197/M; MFU 0.01 -> 70.6, $7.86/M
     tps = float(ec.tokens_per_s_at_mfu(989e12, 0.40, 70e9))
     assert tps == pytest.approx(2826, rel=1e-3)
-    assert float(ec.usd_per_million_tokens(2.0, 1, tps)) == pytest.approx(0.197, abs=5e-4)
+    assert float(cost.usd_per_million_tokens(2.0, 1, tps)) == pytest.approx(0.197, abs=5e-4)
     tps = float(ec.tokens_per_s_at_mfu(989e12, 0.01, 70e9))
     assert tps == pytest.approx(70.6, rel=2e-3)
-    assert float(ec.usd_per_million_tokens(2.0, 1, tps)) == pytest.approx(7.86, abs=0.01)
+    assert float(cost.usd_per_million_tokens(2.0, 1, tps)) == pytest.approx(7.86, abs=0.01)
 
 
 def test_tco_example():

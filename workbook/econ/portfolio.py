@@ -30,7 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.stats import norm
 
-from workbook.bargaining import Supplier, effective_cost_per_unit
+from workbook.econ.bargaining import Supplier, effective_cost_per_unit
+from workbook.numerics import bisect, softplus_max
 
 __all__ = [
     "value_at_risk",
@@ -96,10 +97,8 @@ def rockafellar_uryasev_objective(t, losses, probabilities, beta, temperature=0.
 
     Source: Rockafellar & Uryasev (2000), Theorem 1.
     """
-    from workbook.bargaining import smooth_max
-
     x = jnp.asarray(losses)
-    excess = smooth_max(x - t, 0.0, temperature)
+    excess = softplus_max(x - t, 0.0, temperature)
     return t + jnp.sum(jnp.asarray(probabilities) * excess) / (1.0 - beta)
 
 

@@ -16,20 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
-from workbook import calibration, measurements
+
+from workbook.calibration import fitting, measurements
 
 
 def _summaries(rows, pred) -> dict:
     meas = [r.measured for r in rows]
     offline = [i for i, r in enumerate(rows) if r.scenario == "offline"]
-    overall = calibration.error_summary(meas, pred)
-    off = calibration.error_summary([meas[i] for i in offline], [pred[i] for i in offline])
+    overall = fitting.error_summary(meas, pred)
+    off = fitting.error_summary([meas[i] for i in offline], [pred[i] for i in offline])
     return {
         "mdape": overall["mdape"], "within_25pct": overall["within_25pct"],
         "offline_mdape": off["mdape"], "offline_within_25pct": off["within_25pct"],
-        "by_source": calibration.grouped_errors(rows, pred, lambda r: r.benchmark or r.source),
-        "by_chip": calibration.grouped_errors(rows, pred, lambda r: r.chip_id),
-        "by_scenario": calibration.grouped_errors(rows, pred, lambda r: r.scenario),
+        "by_source": fitting.grouped_errors(rows, pred, lambda r: r.benchmark or r.source),
+        "by_chip": fitting.grouped_errors(rows, pred, lambda r: r.chip_id),
+        "by_scenario": fitting.grouped_errors(rows, pred, lambda r: r.scenario),
     }
 
 
@@ -43,9 +44,9 @@ def validate(path, out: str | Path | None = None, calibrated: bool = True) -> di
     """
     raw = measurements.read_rows(path)
     rows, skipped = measurements.scenarios(raw)
-    cal = calibration.calibration() if calibrated else None
-    pred = calibration.predict(rows, cal)
-    pred_roof = calibration.predict(rows, None)
+    cal = fitting.calibration() if calibrated else None
+    pred = fitting.predict(rows, cal)
+    pred_roof = fitting.predict(rows, None)
     reasons = collections.Counter(reason for _, reason in skipped)
     infeasible = [i for i, p in enumerate(pred) if not np.isfinite(p)]
     for _ in infeasible:
@@ -80,21 +81,21 @@ def validate(path, out: str | Path | None = None, calibrated: bool = True) -> di
     return result
 
 
-def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int = calibration.STEPS) -> dict:
+def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int = fitting.STEPS) -> dict:
     """Fit the factors on the packaged calibration table and write ``calibration.json``."""
     raw = measurements.read_rows()
     rows, _ = measurements.scenarios(raw)
-    cal = calibration.fit_calibration(rows, steps=steps)
-    fitted = calibration.predict(rows, cal)
-    cv = calibration.cross_validated_predictions(rows, k=folds, steps=steps)
-    roof = calibration.predict(rows, None)
+    cal = fitting.fit_calibration(rows, steps=steps)
+    fitted = fitting.predict(rows, cal)
+    cv = fitting.cross_validated_predictions(rows, k=folds, steps=steps)
+    roof = fitting.predict(rows, None)
     cal["provenance"] = {
         "fitted_on": "workbook/data/benchmarks_calibration.csv (MLPerf Inference v4.1-v5.1, TensorRT-LLM and AWS Neuron tables)",
         "rows_used": len(rows),
         "date": datetime.date.today().isoformat(),
         "method": (f"efficiencies: Adam, {steps} steps, mean squared log error of output tokens/s per accelerator on offline, "
-                   f"latency and fixed-batch rows, L2 shrinkage {calibration.SHRINKAGE} on family offsets; tail_factor: "
-                   f"grid search over {list(calibration.TAIL_FACTORS)} on server and interactive rows"),
+                   f"latency and fixed-batch rows, L2 shrinkage {fitting.SHRINKAGE} on family offsets; tail_factor: "
+                   f"grid search over {list(fitting.TAIL_FACTORS)} on server and interactive rows"),
         "software_note": "MLPerf rows span software generations (e.g. H100 Llama-2-70B offline rose ~30% between rounds); the fit averages over them.",
         "dataset_profiles": {k: v[2] for k, v in measurements.DATASET_PROFILES.items()},
     }

@@ -19,8 +19,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook import catalog, serving
-from workbook.measurements import Measured
+from workbook import catalog
+
+from workbook.model import serving
+from workbook.calibration.measurements import Measured
 from workbook.specs import PRECISIONS, Efficiency, Workload, stack
 
 BATCH_GRID = np.unique(np.round(2.0 ** np.arange(0.0, 13.01, 0.5)))

@@ -7,7 +7,7 @@ shrunk toward a shared value (an L2 penalty on their log-odds offsets), and a ch
 family has no measurement uses the shared value.
 
 Fit: gradient descent (Adam, written out below) on the mean squared log error of output
-tokens/s per accelerator, predicted by :func:`workbook.tuning.best_throughput` for every
+tokens/s per accelerator, predicted by :func:`workbook.calibration.tuning.best_throughput` for every
 row of ``benchmarks_calibration.csv``. The fitted factors ship in
 ``workbook/data/calibration.json`` together with the errors it was fitted to and the
 out-of-sample errors of a grouped 5-fold cross-validation (folds by system, so a system
@@ -25,8 +25,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook import catalog, tuning
-from workbook.measurements import Measured
+from workbook import catalog
+from workbook.calibration import tuning
+from workbook.calibration.measurements import Measured
 from workbook.specs import Efficiency
 
 FITTED = ("compute_prefill", "compute_decode", "memory")
@@ -135,6 +136,15 @@ def calibration() -> dict:
 def efficiency(chip_id: str) -> Efficiency:
     """Calibrated :class:`Efficiency` for a catalog chip (shared factors if its family has no data)."""
     return efficiency_from_json(calibration(), family(chip_id))
+
+
+def calibrated_efficiency(chip_id: str) -> tuple[Efficiency, bool]:
+    """``(efficiency(chip_id), True)``, or ``(Efficiency(), False)`` when the shipped
+    calibration file is missing (the bare roofline)."""
+    try:
+        return efficiency(chip_id), True
+    except FileNotFoundError:
+        return Efficiency(), False
 
 
 def row_efficiencies(rows: list[Measured], cal: dict | None) -> Efficiency:

@@ -31,11 +31,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from workbook.errors import InputError
+from workbook.numerics import softplus_max, softplus_min, softplus_min_reduce
+
 __all__ = [
     "Supplier",
     "validate_supplier",
-    "smooth_max",
-    "smooth_min",
     "nash_bargaining_share",
     "nash_bargaining_price",
     "rubinstein_share",
@@ -45,6 +46,7 @@ __all__ = [
     "effective_cost_per_unit",
     "threat_of_replacement_cap",
     "outside_option_cost",
+    "price_given_outside_option",
     "negotiated_price",
 ]
 
@@ -125,44 +127,6 @@ def validate_supplier(s: Supplier, name: str = "supplier") -> Supplier:
 # --------------------------------------------------------------------------------------------
 
 
-def smooth_max(a, b, temperature=DEFAULT_TEMPERATURE):
-    """Smooth maximum of ``a`` and ``b``.
-
-    ``max(a, b) ~ b + tau * softplus((a - b) / tau)``, equal to ``tau * log(exp(a/tau) +
-    exp(b/tau))``. It lies in ``[max(a, b), max(a, b) + tau * log 2]`` and converges to the sharp
-    max as ``tau -> 0``; ``temperature = 0`` returns the exact max (selected with ``where``, so no
-    division by zero and finite gradients).
-
-    Parameters
-    ----------
-    a, b : array_like
-        Values in any common unit.
-    temperature : float
-        ``tau``, in the unit of ``a`` and ``b``.
-    """
-    a, b = jnp.asarray(a), jnp.asarray(b)
-    tau = jnp.asarray(temperature, dtype=jnp.result_type(a, b, float))
-    positive = tau > 0
-    safe_tau = jnp.where(positive, tau, 1.0)
-    smooth = b + safe_tau * jax.nn.softplus((a - b) / safe_tau)
-    return jnp.where(positive, smooth, jnp.maximum(a, b))
-
-
-def smooth_min(a, b, temperature=DEFAULT_TEMPERATURE):
-    """Smooth minimum: ``-smooth_max(-a, -b, tau)``; within ``tau log 2`` below ``min(a, b)``."""
-    return -smooth_max(-jnp.asarray(a), -jnp.asarray(b), temperature)
-
-
-def _smooth_min_reduce(x, temperature, axis=-1):
-    """Smooth minimum over an axis: ``-tau * logsumexp(-x / tau)``; exact min at ``tau = 0``."""
-    x = jnp.asarray(x)
-    tau = jnp.asarray(temperature, dtype=x.dtype)
-    positive = tau > 0
-    safe_tau = jnp.where(positive, tau, 1.0)
-    smooth = -safe_tau * jax.nn.logsumexp(-x / safe_tau, axis=axis)
-    return jnp.where(positive, smooth, jnp.min(x, axis=axis))
-
-
 # --------------------------------------------------------------------------------------------
 # Textbook bargaining solutions
 # --------------------------------------------------------------------------------------------
@@ -231,7 +195,7 @@ def deal_me_out_payoff(pie, outside_option, beta=0.5, temperature=DEFAULT_TEMPER
     """Payoff of a player with outside option ``w`` under the "deal-me-out" rule.
 
     ``x = max(w, beta * pie)``: the outside option matters only when it beats the bargained
-    share (Binmore, Shaked & Sutton 1989). Smoothed with ``smooth_max`` at ``temperature``
+    share (Binmore, Shaked & Sutton 1989). Smoothed with ``softplus_max`` at ``temperature``
     (units of the pie); ``temperature = 0`` is the sharp rule.
 
     Examples
@@ -239,7 +203,7 @@ def deal_me_out_payoff(pie, outside_option, beta=0.5, temperature=DEFAULT_TEMPER
     >>> [float(deal_me_out_payoff(7.0, w, temperature=0.0)) for w in (0.0, 2.0, 4.0)]
     [3.5, 3.5, 4.0]
     """
-    return smooth_max(outside_option, beta * pie, temperature)
+    return softplus_max(outside_option, beta * pie, temperature)
 
 
 def split_the_difference_payoff(pie, outside_option, beta=0.5):
@@ -296,7 +260,7 @@ def threat_of_replacement_cap(alternative: Supplier, willingness_to_pay,
     incumbent given what it has left, so a limited or unreliable rival disciplines the price
     only on the share it can serve:
 
-    ``cap = v - p * f * (v - e)``, with ``f = smooth_min(capacity, 1)`` and ``p`` the delivery
+    ``cap = v - p * f * (v - e)``, with ``f = softplus_min(capacity, 1)`` and ``p`` the delivery
     probability.
 
     Modelling choices: demand the rival cannot cover (``1 - f``) or fails to deliver (probability
@@ -315,24 +279,47 @@ def threat_of_replacement_cap(alternative: Supplier, willingness_to_pay,
     """
     a = alternative
     e = effective_cost_per_unit(a.price_per_unit, a.eta, a.switching_cost_per_unit)
-    covered = smooth_min(a.capacity, 1.0, temperature)
+    covered = softplus_min(a.capacity, 1.0, temperature)
     return willingness_to_pay - a.delivery_probability * covered * (willingness_to_pay - e)
 
 
 def outside_option_cost(alternatives: Supplier, willingness_to_pay,
-                        temperature=DEFAULT_TEMPERATURE):
+                        temperature=DEFAULT_TEMPERATURE, present=None):
     """Lab's expected unit cost if it walks away from the incumbent: its best alternative.
 
-    ``o = smooth_min(v, cap_1, ..., cap_n)`` over ``threat_of_replacement_cap`` of each
+    ``o = softplus_min(v, cap_1, ..., cap_n)`` over ``threat_of_replacement_cap`` of each
     alternative and ``v`` (going without). Smooth minimum ``-tau logsumexp(-x / tau)``; it is
     at most ``tau log(n + 1)`` below the sharp minimum; ``temperature = 0`` is exact.
     Only the single best alternative counts (alternatives are not combined).
-    Units: USD per million output tokens.
+    ``present`` (0/1 per alternative, default all 1) takes alternatives off the table: they
+    drop out of the sum rather than entering as ``cap = v``, so putting any alternative on the
+    table can only lower ``o``. Units: USD per million output tokens.
     """
     v = jnp.asarray(willingness_to_pay)
     caps = jnp.atleast_1d(threat_of_replacement_cap(alternatives, v, temperature))
-    options = jnp.concatenate([caps, jnp.reshape(v, (1,)).astype(caps.dtype)])
-    return _smooth_min_reduce(options, temperature)
+    options = jnp.concatenate([jnp.reshape(v, (1,)).astype(caps.dtype), caps])
+    weights = None if present is None else jnp.concatenate(
+        [jnp.ones((1,), caps.dtype), jnp.asarray(present, caps.dtype).reshape(caps.shape)])
+    return softplus_min_reduce(options, temperature, weights=weights)
+
+
+def price_given_outside_option(incumbent_cost, willingness_to_pay, outside_option, bargaining_weight=0.5,
+                               rule="deal-me-out", temperature=DEFAULT_TEMPERATURE):
+    """The bargained price given the lab's outside option ``o`` (see :func:`negotiated_price`).
+
+    * deal-me-out: ``P = softplus_max(c, softplus_min(o, c + beta (v - c)))``;
+    * split-the-difference: ``P = softplus_max(c, c + beta (o - c))``.
+    """
+    c = jnp.asarray(incumbent_cost)
+    v = jnp.asarray(willingness_to_pay)
+    o = outside_option
+    if rule == "deal-me-out":
+        unconstrained = softplus_min(o, c + bargaining_weight * (v - c), temperature)
+    elif rule == "split-the-difference":
+        unconstrained = c + bargaining_weight * (o - c)
+    else:
+        raise InputError(f"rule: {rule!r} is not allowed; allowed: 'deal-me-out', 'split-the-difference'")
+    return softplus_max(c, unconstrained, temperature)
 
 
 def negotiated_price(incumbent_cost, willingness_to_pay, alternatives: Supplier,
@@ -345,10 +332,10 @@ def negotiated_price(incumbent_cost, willingness_to_pay, alternatives: Supplier,
     expected cost of its best alternative (each alternative's ``cap = v - p f (v - e)``, see
     ``threat_of_replacement_cap``). The price is
 
-    * deal-me-out: ``P = smooth_max(c, smooth_min(o, c + beta (v - c)))`` -- the Nash price
+    * deal-me-out: ``P = softplus_max(c, softplus_min(o, c + beta (v - c)))`` -- the Nash price
       without outside options, ``c + beta (v - c)``, capped by the alternative only when the
       alternative beats it (Binmore-Shaked-Sutton; Klemperer's cap ``o``);
-    * split-the-difference: ``P = smooth_max(c, c + beta (o - c))`` -- Nash bargaining with the
+    * split-the-difference: ``P = softplus_max(c, c + beta (o - c))`` -- Nash bargaining with the
       lab's disagreement payoff ``v - o``: ``P = c + beta (S - (v - o))`` with ``S = v - c``.
 
     Both are floored at ``c`` (if the best alternative is cheaper than the incumbent's cost,
@@ -378,15 +365,5 @@ def negotiated_price(incumbent_cost, willingness_to_pay, alternatives: Supplier,
     jax.Array
         Price, USD per million output tokens.
     """
-    c = jnp.asarray(incumbent_cost)
-    v = jnp.asarray(willingness_to_pay)
-    o = outside_option_cost(alternatives, v, temperature)
-    if rule == "deal-me-out":
-        unconstrained = smooth_min(o, c + bargaining_weight * (v - c), temperature)
-    elif rule == "split-the-difference":
-        unconstrained = c + bargaining_weight * (o - c)
-    else:
-        raise ValueError(
-            f"rule = {rule!r} is not one of 'deal-me-out', 'split-the-difference'"
-        )
-    return smooth_max(c, unconstrained, temperature)
+    o = outside_option_cost(alternatives, willingness_to_pay, temperature)
+    return price_given_outside_option(incumbent_cost, willingness_to_pay, o, bargaining_weight, rule, temperature)
