@@ -20,7 +20,8 @@ import pandas as pd
 import altair as alt
 from IPython.display import display
 
-from workbook.econ import bargaining, catalog, sourcing as so
+from workbook import catalog
+from workbook.econ import bargaining, sourcing as so
 from workbook.ui import sourcing_panel as ws
 
 alt.renderers.enable("svg")        # static charts: offline, deterministic

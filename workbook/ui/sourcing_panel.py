@@ -22,7 +22,8 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
-from workbook.ui import charts, sourcing as so
+from workbook.econ import sourcing as so
+from workbook.ui import charts
 
 COSTS = np.linspace(0.05, 2.5, 50, dtype=np.float32)  # x grid of the kink chart, in units of p_N
 SHARP = 0.0
