@@ -44,17 +44,16 @@ def test_estimate_picks_enough_chips(capsys):
 @pytest.mark.parametrize("args,message", [
     (("--chip", "nvidia_h100", "--model", "llama-3-70b"), "unknown chip 'nvidia_h100'; did you mean nvidia_h100_sxm"),
     (("--chip", "nvidia_h100_sxm", "--model", "llama-3-70b", "--batch", "4096", "--chips", "2"), "does not fit on 2 x nvidia_h100_sxm"),
-    (("--chip", "nvidia_h100_sxm", "--model", "llama-3-70b", "--batch", "-3"), "--batch: '-3' is out of range; allowed whole numbers 1 to"),
-    (("--chip", "nvidia_h100_sxm", "--model", "llama-3-70b", "--price", "-1"), "--price: '-1' is out of range"),
+    (("--chip", "nvidia_h100_sxm", "--model", "llama-3-70b", "--batch", "-3"), "--batch: -3 is out of range; allowed whole numbers in [1, 1e+06]"),
+    (("--chip", "nvidia_h100_sxm", "--model", "llama-3-70b", "--price", "-1"), "--price: -1 is out of range; allowed [0, 10000] USD per chip-hour"),
     (("--chip", "nvidia_h100_sxm", "--model", "llama-3-70b", "--precision", "fp3"), "precision: unknown value 'fp3'"),
-    (("--chip", "nvidia_h100_sxm", "--model", "llama-3.1-405b", "--chips", "2"), "needs? at least 6 chips"),
+    (("--chip", "nvidia_h100_sxm", "--model", "llama-3.1-405b", "--chips", "2"), "at least 6 chips"),
 ])
 def test_bad_input_is_one_line_and_status_2(capsys, args, message):
     code, out, err = run_cli(capsys, "estimate", *args)
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
-    import re
-    assert re.search(message.replace("(", r"\(").replace(")", r"\)"), err), err
+    assert message in err, err
 
 
 def test_module_entry_point_and_no_traceback():

@@ -121,7 +121,7 @@ def test_validation_names_field(market, field, value, text):
     bad = market._replace(terms=market.terms._replace(**{field: jnp.asarray(arr)}))
     with pytest.raises(ValueError, match=field) as exc:
         so.validate_sourcing(bad, LAB)
-    assert text in str(exc.value) and "allowed range" in str(exc.value)
+    assert text in str(exc.value) and "is out of range; allowed" in str(exc.value)
 
 
 def test_demand_above_capacity(markets):

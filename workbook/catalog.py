@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from workbook.errors import InputError
+from workbook.errors import InputError, require
 from workbook.specs import Chip, Model
 
 STATUSES = ("vendor-spec", "vendor-claim", "reported", "derived", "estimate")
@@ -240,11 +240,8 @@ def model_from_dict(d: dict, name: str = "model") -> Model:
             raw = 0
         if str(raw).strip().lower() in ("true", "false", "yes", "no"):
             raw = 1 if str(raw).strip().lower() in ("true", "yes") else 0
-        x = _float(f, raw, f"model {name!r}")
         lo, hi = MODEL_RANGES[f]
-        if not lo <= x <= hi:
-            raise InputError(f"model {name!r}: {f} = {x:g} is out of range; allowed {lo:g} to {hi:g}")
-        vals[f] = x
+        vals[f] = require(f"model {name!r}: {f}", _float(f, raw, f"model {name!r}"), low=lo, high=hi)
     if "attention" in d and d["attention"] and "mla" not in d:
         vals["mla"] = 1.0 if str(d["attention"]).lower() == "mla" else 0.0
     m = Model(**vals)

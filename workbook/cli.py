@@ -20,7 +20,7 @@ import sys
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probe warnings on CPU-only machines
 
-from workbook.errors import InputError  # noqa: E402
+from workbook.errors import InputError, require  # noqa: E402
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,13 +29,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _positive_int(field, value, high):
+    return int(require(field, _number(field, value), low=1, high=high, integer=True))
+
+
+def _number(field, value):
+    """A command-line string as a float, or InputError naming the option."""
     try:
-        x = float(value)
+        return float(value)
     except (TypeError, ValueError):
         raise InputError(f"{field}: {value!r} is not a number") from None
-    if not math.isfinite(x) or x < 1 or x > high or x != int(x):
-        raise InputError(f"{field}: {value!r} is out of range; allowed whole numbers 1 to {high:g}")
-    return int(x)
 
 
 def cmd_chips(args) -> int:
@@ -80,10 +82,7 @@ def cmd_models(args) -> int:
 
 def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, output_tokens=256, chips=None, price=None, calibrated=True) -> dict:
     """The ``workbook estimate`` figures as a dict; raises :class:`InputError` on bad input."""
-    import jax
-
-    from workbook import calibration, catalog, specs
-
+    from workbook import analysis, calibration, catalog, specs
     from workbook.model import serving, sizing
     from workbook.specs import Efficiency
 
@@ -92,18 +91,12 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     t_in = _positive_int("--input-tokens", input_tokens, 1e7)
     t_out = _positive_int("--output-tokens", output_tokens, 1e7)
     if price is not None:
-        try:
-            p = float(price)
-        except (TypeError, ValueError):
-            raise InputError(f"--price: {price!r} is not a number") from None
-        if not math.isfinite(p) or p < 0 or p > 1e4:
-            raise InputError(f"--price: {price!r} is out of range; allowed 0 to 10000 USD per chip-hour")
+        p = require("--price", _number("--price", price), low=0, high=1e4, unit="USD per chip-hour")
         chip = chip._replace(price=p)
     w = specs.workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out, chips=1)
     if chips is None:
         b0 = 1 if batch is None else _positive_int("--batch", batch, 1e6)
-        need = int(sizing.min_chips(chip, model, w._replace(batch=float(b0))))
-        g = 1 << max(0, (need - 1).bit_length())  # next power of two: tensor parallel degrees
+        g = sizing.tensor_parallel_chips(chip, model, w._replace(batch=float(b0)))
     else:
         g = _positive_int("--chips", chips, 1e5)
     w = w._replace(chips=float(g))
@@ -122,14 +115,11 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     w = w._replace(batch=float(b))
     eff = calibration.efficiency(chip_id) if calibrated else Efficiency()
 
-    def tps(c, m, w, e):
-        perf = serving.performance(c, m, w, e)
-        return perf.tokens_per_s_per_chip, perf
-
-    (_, perf), grad = jax.jit(jax.value_and_grad(tps, has_aux=True))(*(specs.as_arrays(x) for x in (chip, model, w, eff)))
+    chip_e, _, perf = analysis.serving_elasticities(chip, model, w, eff)
+    k = analysis.METRICS.index("tokens_per_s_per_chip")
     base = float(perf.tokens_per_s_per_chip)
-    el = {k: float(getattr(grad, k)) * float(getattr(chip, k)) / base for k in chip._fields}
-    compute = sum(el[k] for k in ("peak_flops_bf16", "peak_flops_fp8", "peak_flops_fp4", "peak_ops_int8"))
+    el = {f: float(getattr(chip_e, f)[k]) for f in chip._fields}
+    compute = float(analysis.compute_elasticity(chip_e)[k])
     finite = all(math.isfinite(float(x)) for x in perf[:6])
     if not finite:
         raise InputError("the model gave a non-finite result for these inputs; check --input-tokens/--output-tokens")

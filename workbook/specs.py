@@ -111,15 +111,19 @@ def workload(
     output_tokens: float = 256.0,
     chips: float = 1.0,
 ) -> Workload:
-    """A :class:`Workload` with the bits of a named precision preset (see ``PRECISIONS``)."""
-    if precision not in PRECISIONS:
-        from workbook.errors import InputError
+    """A :class:`Workload` with the bits of a named precision preset (see ``PRECISIONS``).
 
-        raise InputError(
-            f"precision: unknown value {precision!r}; allowed: {', '.join(PRECISIONS)}"
-        )
-    w, a, kv, integer = PRECISIONS[precision]
-    return Workload(float(batch), float(input_tokens), float(output_tokens), float(chips), w, a, kv, integer)
+    Checks its inputs (:func:`workbook.errors.require`): batch, prompt and output tokens and
+    chips are finite numbers >= 1 (the prompt may be 0 tokens); a bad value raises
+    :class:`~workbook.errors.InputError` naming it.
+    """
+    from workbook.errors import require, require_choice
+
+    w, a, kv, integer = PRECISIONS[require_choice("precision", precision, PRECISIONS)]
+    return Workload(require("batch", batch, low=1, unit="sequences"),
+                    require("input_tokens", input_tokens, low=0, unit="tokens"),
+                    require("output_tokens", output_tokens, low=1, unit="tokens"),
+                    require("chips", chips, low=1), w, a, kv, integer)
 
 
 def stack(records):

@@ -9,6 +9,7 @@ from workbook.analysis.comparison import performance as performance
 from workbook.analysis.elasticity import METRIC_LABELS as METRIC_LABELS
 from workbook.analysis.elasticity import METRICS as METRICS
 from workbook.analysis.elasticity import PEAK_FIELDS as PEAK_FIELDS
+from workbook.analysis.elasticity import compute_elasticity as compute_elasticity
 from workbook.analysis.elasticity import elasticities as elasticities
 from workbook.analysis.elasticity import elasticity_table as elasticity_table
 from workbook.analysis.elasticity import grid_elasticities as grid_elasticities

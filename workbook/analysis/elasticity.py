@@ -106,3 +106,9 @@ def grid_elasticities(chip, m, w, eff, batches, contexts):
     b = jnp.asarray(batches, jnp.float32)
     t = jnp.asarray(contexts, jnp.float32)
     return grid_elasticities_jit(*(as_arrays(r) for r in (chip, m, w, eff)), b, t)
+
+
+def compute_elasticity(chip_e: Chip):
+    """Elasticity to peak compute: the sum over the peak-rate fields (``PEAK_FIELDS``), i.e.
+    the response to raising every precision's peak by the same 1 %."""
+    return sum(getattr(chip_e, f) for f in PEAK_FIELDS)

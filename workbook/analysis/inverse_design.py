@@ -15,7 +15,7 @@ import numpy as np
 from workbook import catalog
 from workbook.analysis.elasticity import METRIC_LABELS, METRICS
 from workbook.calibration import calibrated_efficiency
-from workbook.errors import InputError
+from workbook.errors import InputError, require_choice
 from workbook.model import serving
 from workbook.numerics import BISECTION_STEPS, implicit_root
 from workbook.specs import Chip, Efficiency, Model, Workload, as_arrays
@@ -91,10 +91,8 @@ def match_value(field: str, chip_x: Chip, chip_y: Chip, m: Model, w: Workload, e
     :class:`InputError` when no value in ``bracket`` (default :func:`field_bracket`)
     reaches the target, naming the resource that binds at the favourable end.
     """
-    if field not in Chip._fields:
-        raise InputError(f"field: unknown value {field!r}; allowed: {', '.join(Chip._fields)}")
-    if metric not in METRICS:
-        raise InputError(f"metric: unknown value {metric!r}; allowed: {', '.join(METRICS)}")
+    require_choice("field", field, Chip._fields)
+    require_choice("metric", metric, METRICS)
     eff_y = eff_x if eff_y is None else eff_y
     cx, cy, mm, ww, ex, ey = (as_arrays(r) for r in (chip_x, chip_y, m, w, eff_x, eff_y))
     current = float(getattr(chip_x, field))

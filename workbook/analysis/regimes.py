@@ -12,13 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from workbook import catalog
-from workbook.analysis.elasticity import METRICS, PEAK_FIELDS, grid_elasticities_jit
+from workbook.analysis.elasticity import METRICS, compute_elasticity, grid_elasticities_jit
 from workbook.model import roofline, serving
 from workbook.specs import Chip, Efficiency, Model, Workload, as_arrays, workload
-
-
-def _compute_elasticity(chip_e):
-    return sum(getattr(chip_e, f) for f in PEAK_FIELDS)
 
 
 def regime_map(chip: Chip, m: Model, w: Workload, eff: Efficiency, batches, contexts) -> dict:
@@ -34,7 +30,7 @@ def regime_map(chip: Chip, m: Model, w: Workload, eff: Efficiency, batches, cont
     t = jnp.asarray(contexts, jnp.float32)
     chip_e, _, perf = grid_elasticities_jit(*(as_arrays(r) for r in (chip, m, w, eff)), b, t)
     k = METRICS.index("tokens_per_s_per_chip")
-    e_bw, e_c = np.asarray(chip_e.memory_bandwidth[..., k], float), np.asarray(_compute_elasticity(chip_e)[..., k], float)
+    e_bw, e_c = np.asarray(chip_e.memory_bandwidth[..., k], float), np.asarray(compute_elasticity(chip_e)[..., k], float)
     bound, fits, tps = perf.bound, perf.fits, perf.tokens_per_s_per_chip
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = e_bw / e_c

@@ -14,7 +14,7 @@ import numpy as np
 from workbook import catalog
 from workbook.analysis.elasticity import METRICS
 from workbook.calibration import calibrated_efficiency
-from workbook.errors import InputError
+from workbook.errors import require, require_choice
 from workbook.model import serving
 from workbook.specs import Chip, Efficiency, Model, Workload, as_arrays, stack
 
@@ -23,6 +23,9 @@ EFFICIENCY_FIELDS = ("compute_prefill", "compute_decode", "memory", "interconnec
 # Relative half-width of the efficiency range: factor in [c*(1-s), min(c*(1+s), 1)].
 # Estimate: calibration errors of 15-30 % per family (see workbook.calibration).
 EFFICIENCY_SPREAD = 0.25
+# Largest Monte Carlo a laptop evaluates in seconds: 1e6 samples x 14 Performance fields x
+# 4 bytes is ~60 MB of outputs plus the sampled inputs.
+MAX_SAMPLES = 1_000_000
 
 
 def chip_ranges(chip_id: str) -> tuple[Chip, Chip, Chip]:
@@ -74,8 +77,8 @@ def monte_carlo(chip_id: str, m: Model, w: Workload, key, n: int = 2000, eff: Ef
     in :func:`efficiency_ranges`; ``key`` is a ``jax.random.key`` (same key, same answer).
     ``eff`` defaults to the calibrated efficiency of the chip.
     """
-    if n < 10:
-        raise InputError(f"n: {n!r} is out of range; allowed >= 10 samples")
+    n = int(require("n", n, low=10, high=MAX_SAMPLES, integer=True, unit="samples"))
+    spread = require("spread", spread, low=0, high=1, high_open=True)
     eff = calibrated_efficiency(chip_id)[0] if eff is None else eff
     lo, _, hi = chip_ranges(chip_id)
     k_chip, k_eff = jax.random.split(key)
@@ -100,8 +103,8 @@ def tornado(chip_id: str, m: Model, w: Workload, metric: str = "usd_per_million_
     Returns rows ``{input, kind, low, high, output_low, output_high, central, swing}``
     sorted by ``swing = |output_high - output_low|``, largest first.
     """
-    if metric not in METRICS:
-        raise InputError(f"metric: unknown value {metric!r}; allowed: {', '.join(METRICS)}")
+    require_choice("metric", metric, METRICS)
+    spread = require("spread", spread, low=0, high=1, high_open=True)
     eff = calibrated_efficiency(chip_id)[0] if eff is None else eff
     lo, mid, hi = chip_ranges(chip_id)
     e_lo, e_hi = efficiency_ranges(eff, spread)

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook.errors import InputError
+from workbook.errors import InputError, require
 from workbook.numerics import softplus_max, softplus_min, softplus_min_reduce
 
 __all__ = [
@@ -70,12 +70,12 @@ class Supplier(NamedTuple):
     available_from_year: float = 2024.0  # first year it can deliver (calendar year)
 
 
-_RANGES = {
-    "price_per_unit": (0.0, np.inf, "[0, inf)"),
-    "eta": (0.0, 1.5, "(0, 1.5]"),
-    "switching_cost_per_unit": (0.0, np.inf, "[0, inf)"),
-    "capacity": (0.0, np.inf, "[0, inf]"),
-    "delivery_probability": (0.0, 1.0, "[0, 1]"),
+_RANGES = {  # field: (low, high, low_open, finite)
+    "price_per_unit": (0.0, None, False, True),
+    "eta": (0.0, 1.5, True, True),
+    "switching_cost_per_unit": (0.0, None, False, True),
+    "capacity": (0.0, None, False, False),
+    "delivery_probability": (0.0, 1.0, False, True),
 }
 
 
@@ -96,29 +96,13 @@ def validate_supplier(s: Supplier, name: str = "supplier") -> Supplier:
 
     Raises
     ------
-    ValueError
+    InputError
         Naming the supplier, the field, the offending value and the allowed range, e.g.
-        ``"fractile: delivery_probability = 1.2 is outside the allowed range [0, 1]"``.
+        ``"fractile.delivery_probability: 1.2 is out of range; allowed [0, 1]"``.
     """
-    for field, (lo, hi, text) in _RANGES.items():
-        values = np.asarray(getattr(s, field), dtype=float)
-        bad = np.isnan(values)
-        if field == "eta":
-            bad |= (values <= lo) | (values > hi)
-        elif field == "capacity":
-            bad |= values < lo
-        else:
-            bad |= (values < lo) | (values > hi)
-        if np.any(bad):
-            value = float(values[bad].ravel()[0]) if values.ndim else float(values)
-            raise ValueError(
-                f"{name}: {field} = {value!r} is outside the allowed range {text}"
-            )
-    year = np.asarray(s.available_from_year, dtype=float)
-    if np.any(~np.isfinite(year)):
-        raise ValueError(
-            f"{name}: available_from_year = {float(year.ravel()[0])!r} must be a finite calendar year"
-        )
+    for field, (lo, hi, low_open, finite) in _RANGES.items():
+        require(f"{name}.{field}", getattr(s, field), low=lo, high=hi, low_open=low_open, finite=finite)
+    require(f"{name}.available_from_year", s.available_from_year, unit="(calendar year)")
     return s
 
 

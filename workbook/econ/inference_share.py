@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from workbook.errors import InputError, require
+
 __all__ = [
     "DemandScenario",
     "LLMFLATION_A16Z",
@@ -262,31 +264,11 @@ def crossover_time(training_cost, usd_per_million_tokens0, scenario: DemandScena
 
 
 def validate_demand_scenario(scenario: DemandScenario) -> None:
-    """Raise ``ValueError`` naming the first field outside its allowed range."""
-    checks = (
-        ("tokens_per_year0", scenario.tokens_per_year0, lambda v: v > 0, "(0, inf) tokens/year"),
-        ("demand_growth", scenario.demand_growth, lambda v: v > -1, "(-1, inf) per year"),
-        ("price_decline", scenario.price_decline, lambda v: v < 1, "(-inf, 1) per year"),
-        ("horizon_years", scenario.horizon_years, lambda v: v > 0, "(0, inf] years"),
-    )
-    for name, value, ok, allowed in checks:
-        values = np.atleast_1d(np.asarray(value, dtype=float))
-        bad = ~(ok(values) & ~np.isnan(values))
-        if name != "horizon_years":
-            bad |= ~np.isfinite(values)
-        if bad.any():
-            raise ValueError(
-                f"{name} must be in {allowed}; got {name} = {values[bad][0]:.6g}."
-            )
-
-
-def _validate_positive(name, value, unit):
-    values = np.atleast_1d(np.asarray(value, dtype=float))
-    bad = ~(np.isfinite(values) & (values > 0))
-    if bad.any():
-        raise ValueError(
-            f"{name} must be finite and > 0 {unit}; got {name} = {values[bad][0]:.6g}."
-        )
+    """Raise :class:`~workbook.errors.InputError` naming the first field outside its allowed range."""
+    require("tokens_per_year0", scenario.tokens_per_year0, low=0, low_open=True, unit="tokens/year")
+    require("demand_growth", scenario.demand_growth, low=-1, low_open=True, unit="per year")
+    require("price_decline", scenario.price_decline, high=1, high_open=True, unit="per year")
+    require("horizon_years", scenario.horizon_years, low=0, low_open=True, unit="years", finite=False)
 
 
 _unbounded_jit = jax.jit(_crossover_time_unbounded)
@@ -297,27 +279,27 @@ def crossover_time_checked(training_cost, usd_per_million_tokens0, scenario: Dem
 
     Raises
     ------
-    ValueError
+    InputError
         If an input is outside its range (the message names the field), if inference spend
         never reaches the training cost, or if it does so only after the horizon. The message
         says which, with the numbers.
     """
-    _validate_positive("training_cost", training_cost, "USD")
-    _validate_positive("usd_per_million_tokens0", usd_per_million_tokens0, "USD per million tokens")
+    require("training_cost", training_cost, low=0, low_open=True, unit="USD")
+    require("usd_per_million_tokens0", usd_per_million_tokens0, low=0, low_open=True, unit="USD per million tokens")
     validate_demand_scenario(scenario)
     if np.ndim(training_cost) or np.ndim(usd_per_million_tokens0) or any(np.ndim(v) for v in scenario):
-        raise ValueError("crossover_time_checked takes scalars; use crossover_time for arrays.")
+        raise InputError("crossover_time_checked takes scalars; use crossover_time for arrays.")
     exists, t = _unbounded_jit(training_cost, usd_per_million_tokens0, scenario)
     if not bool(exists):
         total = float(total_inference_cost(usd_per_million_tokens0, scenario))
-        raise ValueError(
+        raise InputError(
             "Inference spend never exceeds the training cost: the price per token falls faster "
             f"than demand grows, so cumulative spend converges to ${total:,.4g} "
             f"< training_cost = ${float(training_cost):,.4g}."
         )
     t = float(t)
     if not t <= float(scenario.horizon_years):
-        raise ValueError(
+        raise InputError(
             f"Inference spend exceeds the training cost only after {t:.3g} years, beyond "
             f"horizon_years = {float(scenario.horizon_years):.3g}."
         )

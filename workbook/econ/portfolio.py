@@ -31,6 +31,7 @@ import numpy as np
 from jax.scipy.stats import norm
 
 from workbook.econ.bargaining import Supplier, effective_cost_per_unit
+from workbook.errors import InputError, require
 from workbook.numerics import bisect, softplus_max
 
 __all__ = [
@@ -270,16 +271,14 @@ def _is_concrete(*xs):
 
 
 def validate_capacity(capacity):
-    """Raise ``ValueError`` if the suppliers cannot cover total demand (``sum min(cap, 1) < 1``).
+    """Raise :class:`~workbook.errors.InputError` if the suppliers cannot cover total demand (``sum min(cap, 1) < 1``).
 
     ``capacity`` is each supplier's capacity as a fraction of demand (concrete values).
     """
-    caps = np.minimum(np.asarray(capacity, dtype=float), 1.0)
-    if np.any(np.isnan(caps)) or np.any(caps < 0):
-        raise ValueError(f"capacity = {np.asarray(capacity).tolist()} must be in [0, inf]")
+    caps = np.minimum(require("capacity", capacity, low=0, finite=False, unit="of demand"), 1.0)
     total = float(np.sum(caps))
     if total < 1.0 - 1e-6:
-        raise ValueError(
+        raise InputError(
             f"demand exceeds total capacity: sum of capacities = {total:.6g} < 1 "
             "(capacities are fractions of total demand; allowed: sum >= 1)"
         )
@@ -363,7 +362,7 @@ def optimal_allocation(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=
     field. The solver core is jitted (``n_steps`` static); this wrapper also works under
     ``jit``/``grad``.
 
-    Raises ``ValueError`` ("demand exceeds total capacity ...") when called on concrete
+    Raises ``InputError`` ("demand exceeds total capacity ...") when called on concrete
     capacities summing (after ``min(cap, 1)``) to less than 1; under ``jit`` the caller must
     validate with ``validate_capacity``.
 
@@ -425,7 +424,7 @@ def value_of_alternative(index, suppliers: Supplier, spot_price, risk_aversion=1
     """Cost saved by having supplier ``index``: ``optimal_cost(without i) - optimal_cost(with)``.
 
     "Without ``i``" sets its capacity to 0 (shapes stay static, so this jits). Raises
-    ``ValueError`` if the others alone cannot cover demand. Units: USD per million output
+    ``InputError`` if the others alone cannot cover demand. Units: USD per million output
     tokens of total demand. ``index`` is a static int.
     """
     without = suppliers._replace(

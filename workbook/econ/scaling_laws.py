@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from workbook.errors import require
 from workbook.numerics import implicit_root
 
 __all__ = [
@@ -280,7 +281,7 @@ def inference_aware_optimum(law: LossLaw, target_loss, inference_tokens):
     law : LossLaw
     target_loss : array_like
         l, nats per token. Must exceed ``law.E``: infeasible values give NaN here; UIs should
-        call ``inference_aware_optimum_checked`` which raises ``ValueError``.
+        call ``inference_aware_optimum_checked`` which raises ``InputError``.
     inference_tokens : array_like
         T, lifetime inference tokens (>= 0).
 
@@ -306,28 +307,15 @@ def inference_aware_optimum(law: LossLaw, target_loss, inference_tokens):
 
 
 def validate_target_loss(law: LossLaw, target_loss) -> None:
-    """Raise ``ValueError`` unless every ``target_loss`` is finite and greater than ``law.E``.
-
-    A loss at or below the irreducible loss E cannot be reached by any finite model.
-    """
-    e = float(law.E)
-    values = np.atleast_1d(np.asarray(target_loss, dtype=float))
-    bad = ~(np.isfinite(values) & (values > e))
-    if bad.any():
-        raise ValueError(
-            f"target_loss must be > E = {e:.6g} (the irreducible loss of this law) and finite; "
-            f"got target_loss = {values[bad][0]:.6g}. Allowed range: ({e:.6g}, inf) nats/token."
-        )
+    """Raise :class:`~workbook.errors.InputError` unless every ``target_loss`` is finite and
+    greater than ``law.E``: a loss at or below the irreducible loss E cannot be reached by any
+    finite model."""
+    require("target_loss", target_loss, low=float(law.E), low_open=True,
+            unit="nats/token (above E, the irreducible loss of this law)")
 
 
 def _validate_inference_tokens(inference_tokens) -> None:
-    values = np.atleast_1d(np.asarray(inference_tokens, dtype=float))
-    bad = ~(np.isfinite(values) & (values >= 0.0))
-    if bad.any():
-        raise ValueError(
-            f"inference_tokens must be finite and >= 0; got inference_tokens = {values[bad][0]:.6g}. "
-            "Allowed range: [0, inf) tokens."
-        )
+    require("inference_tokens", inference_tokens, low=0, unit="tokens")
 
 
 _inference_aware_optimum_jit = jax.jit(inference_aware_optimum)
@@ -338,7 +326,7 @@ def inference_aware_optimum_checked(law: LossLaw, target_loss, inference_tokens)
 
     Raises
     ------
-    ValueError
+    InputError
         If ``target_loss <= law.E`` or ``inference_tokens < 0``; the message names the field,
         the value and the allowed range.
     """

@@ -36,6 +36,7 @@ import numpy as np
 
 from workbook import catalog
 
+from workbook.errors import require
 from workbook.model import serving, sizing
 from workbook.model import transformer as tf
 from workbook.econ.inference_share import (
@@ -391,26 +392,19 @@ def dollar_optimal_model_checked(law: LossLaw, target_loss, lifetime_tokens, tra
 
     Raises
     ------
-    ValueError
+    InputError
         Naming the field: ``target_loss`` <= E, ``lifetime_tokens`` <= 0 (zero demand: the
         optimum is then the Chinchilla-style model, use ``chinchilla_style_optimum``),
         ``mfu`` outside (0, 1], or a chip price <= 0.
     """
     validate_target_loss(law, target_loss)
-    _require("lifetime_tokens", lifetime_tokens, lambda v: v > 0, "(0, inf) tokens; zero demand has no serving cost to "
-             "trade against (use chinchilla_style_optimum)")
-    _require("mfu", mfu, lambda v: (v > 0) & (v <= 1), "(0, 1]")
-    _require("training_chip.price", training_chip.price, lambda v: v > 0, "(0, inf) USD per chip-hour")
-    _require("inference_chip.price", inference_chip.price, lambda v: v > 0, "(0, inf) USD per chip-hour")
+    require("lifetime_tokens", lifetime_tokens, low=0, low_open=True, unit="tokens (zero demand has no serving cost "
+            "to trade against: use chinchilla_style_optimum)")
+    require("mfu", mfu, low=0, high=1, low_open=True)
+    require("training_chip.price", training_chip.price, low=0, low_open=True, unit="USD per chip-hour")
+    require("inference_chip.price", inference_chip.price, low=0, low_open=True, unit="USD per chip-hour")
     return _dollar_optimal_jit(law, target_loss, lifetime_tokens, training_chip, inference_chip, inference_workload,
                                inference_eff, mfu, training_precision, reference)
-
-
-def _require(name, value, ok, allowed):
-    values = np.atleast_1d(np.asarray(value, dtype=float))
-    bad = ~(np.isfinite(values) & ok(values))
-    if bad.any():
-        raise ValueError(f"{name} must be in {allowed}; got {name} = {values[bad][0]:.6g}.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,7 +507,7 @@ def crossover_sensitivities(n_params, n_tokens, scenario: DemandScenario, traini
 
 
 def validate_shift_inputs(n_params, n_tokens, scenario: DemandScenario) -> None:
-    """Raise ``ValueError`` naming the first invalid field (N, D > 0; a valid scenario)."""
-    _require("n_params", n_params, lambda v: v > 0, "(0, inf) parameters")
-    _require("n_tokens", n_tokens, lambda v: v > 0, "(0, inf) tokens")
+    """Raise :class:`~workbook.errors.InputError` naming the first invalid field (N, D > 0; a valid scenario)."""
+    require("n_params", n_params, low=0, low_open=True, unit="parameters")
+    require("n_tokens", n_tokens, low=0, low_open=True, unit="tokens")
     validate_demand_scenario(scenario)

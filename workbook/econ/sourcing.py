@@ -37,6 +37,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from workbook.errors import InputError, require, require_choice
+
 from workbook.econ import bargaining, portfolio
 from workbook.econ.bargaining import Supplier
 
@@ -172,7 +174,7 @@ def cost_per_token_per_price(chip_ids, model_id="llama-3-70b", precision="fp8", 
 
     Serving cost is ``price * G * T_cycle / 3600 / (B T_out) * 1e6`` (linear in price), so
     ``u = usd_per_million_tokens / price``. Fewest chips per replica that hold the workload;
-    calibrated efficiencies. Raises ``ValueError`` if the workload fits on none of the chips.
+    calibrated efficiencies. Raises ``InputError`` if the workload fits on none of the chips.
     """
     return _cost_per_token_per_price(tuple(chip_ids), model_id, precision, batch, input_tokens, output_tokens).copy()
 
@@ -189,7 +191,7 @@ def _cost_per_token_per_price(chip_ids, model_id, precision, batch, input_tokens
     u = r["usd_per_million_tokens"] / prices
     u = np.where(r["fits"] > 0.5, u, np.inf)
     if not np.isfinite(u).any():
-        raise ValueError(f"workload: batch {batch} of {model_id} fits on none of the chips")
+        raise InputError(f"workload: batch {batch} of {model_id} fits on none of the chips")
     return u
 
 
@@ -201,9 +203,7 @@ def build_market(scenario="+ Maia 200 on Azure", terms: dict | None = None, **wo
     """
     from workbook import catalog
 
-    if scenario not in SCENARIOS:
-        raise ValueError(f"scenario = {scenario!r} is not one of {list(SCENARIOS)}")
-    preset = SCENARIOS[scenario]
+    preset = SCENARIOS[require_choice("scenario", scenario, SCENARIOS)]
     chips = list(INCUMBENT_CHIPS) + [ALTERNATIVE_CHIPS[a] for a in ALTERNATIVES]
     u = cost_per_token_per_price(chips, **workload_kw)
     n_inc = len(INCUMBENT_CHIPS)
@@ -230,35 +230,32 @@ _TERM_RANGES = {
 
 
 def validate_sourcing(market: Market, lab: Lab = Lab()) -> Market:
-    """Raise ``ValueError`` naming the field and its allowed range if the inputs are infeasible.
+    """Raise :class:`~workbook.errors.InputError` naming the field and its allowed range if the inputs are infeasible.
 
     Checks each alternative's terms, the lab's parameters, and that the incumbent plus the
     alternatives on the table can cover demand (``min(cap_N, 1) + sum a_i min(cap_i, 1) >= 1``).
     Returns ``market`` unchanged.
     """
     t = market.terms
-    for field, (lo, hi, text, open_low) in _TERM_RANGES.items():
+    for field, (lo, hi, _text, open_low) in _TERM_RANGES.items():
         vals = np.atleast_1d(np.asarray(getattr(t, field), dtype=float))
-        bad = np.isnan(vals) | (vals <= lo if open_low else vals < lo) | (vals > hi)
-        if bad.any():
-            i = int(np.argmax(bad))
-            name = ALTERNATIVES[i] if vals.shape[0] == len(ALTERNATIVES) else str(i)
-            raise ValueError(f"{name}: {field} = {vals[i]:.4g} is outside the allowed range {text}")
-    lab_ranges = {"bargaining_weight": (0.0, 1.0, "[0, 1]"), "risk_aversion": (0.0, np.inf, "[0, inf)"),
-                  "incumbent_delivery_probability": (0.0, 1.0, "[0, 1]"),
-                  "incumbent_capacity": (0.0, np.inf, "[0, inf)"),
-                  "incumbent_cost_share": (0.0, 1.0, "[0, 1)"), "value_multiple": (1.0, np.inf, "[1, inf)"),
-                  "annual_demand": (0.0, np.inf, "(0, inf) M tokens per year"),
-                  "contract_years": (0.0, np.inf, "(0, inf) years")}
-    for field, (lo, hi, text) in lab_ranges.items():
-        x = float(getattr(lab, field))
-        strict = field in ("annual_demand", "contract_years")
-        if np.isnan(x) or x > hi or (x <= lo if strict else x < lo):
-            raise ValueError(f"lab: {field} = {x:.4g} is outside the allowed range {text}")
+        names = ALTERNATIVES if vals.shape[0] == len(ALTERNATIVES) else [str(i) for i in range(vals.shape[0])]
+        for name, x in zip(names, vals):
+            require(f"{name}.{field}", x, low=lo, high=None if np.isinf(hi) else hi, low_open=open_low,
+                    finite=field != "capacity")
+    lab_ranges = {"bargaining_weight": (0.0, 1.0, False, ""), "risk_aversion": (0.0, None, False, ""),
+                  "incumbent_delivery_probability": (0.0, 1.0, False, ""),
+                  "incumbent_capacity": (0.0, None, False, "of demand"),
+                  "incumbent_cost_share": (0.0, 1.0, False, "of the list price"),
+                  "value_multiple": (1.0, None, False, "x the list price"),
+                  "annual_demand": (0.0, None, True, "M tokens per year"),
+                  "contract_years": (0.0, None, True, "years")}
+    for field, (lo, hi, low_open, unit) in lab_ranges.items():
+        require(f"lab.{field}", getattr(lab, field), low=lo, high=hi, low_open=low_open, unit=unit)
     caps = np.asarray(_available_capacity(market, lab))
     total = min(float(lab.incumbent_capacity), 1.0) + float(np.sum(np.minimum(caps, 1.0)))
     if total < 1.0 - 1e-6:
-        raise ValueError(
+        raise InputError(
             f"capacity: demand exceeds total capacity (NVIDIA {float(lab.incumbent_capacity):.3g} + "
             f"alternatives on the table {total - min(float(lab.incumbent_capacity), 1.0):.3g} = {total:.3g} of demand); "
             "allowed: total capacity >= 1")

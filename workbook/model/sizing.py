@@ -53,3 +53,10 @@ def min_chips(chip: Chip, m: Model, w: Workload):
     """Smallest whole number of chips whose usable memory holds the workload."""
     total = memory_required_per_chip(m, w) * w.chips
     return jnp.ceil(total / memory_available_per_chip(chip))
+
+
+def tensor_parallel_chips(chip: Chip, m: Model, w: Workload) -> int:
+    """Fewest chips per replica that hold the workload, rounded up to a power of two (the
+    tensor-parallel degrees runtimes support). Concrete values; Python int."""
+    need = max(int(min_chips(chip, m, w)), 1)
+    return 1 << (need - 1).bit_length()
