@@ -1,6 +1,6 @@
 """Widget update latency: time from a control's value change to the chart's data updated in the kernel.
 
-For each panel, cycles one control through its options 50 times (after one warm-up pass, so
+For each panel, cycles one control through its values 50 times (after one warm-up pass, so
 the jitted functions are compiled) and prints the median and 95th percentile in ms.
 No browser: this is the kernel-side cost (model call, DataFrame, spec swap on the
 JupyterChart), not rendering.
@@ -16,7 +16,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import numpy as np  # noqa: E402
 
-from workbook.ui import sensitivity_panel as widgets
+from workbook.ui import ChipComparisonPanel, SensitivityPanel, ShiftPanel, SourcingPanel  # noqa: E402
 
 
 def bench(panel, control, values, n=50):
@@ -39,15 +39,19 @@ def bench(panel, control, values, n=50):
 
 def main():
     cases = [
-        ("ChipComparisonPanel (all chips)", widgets.ChipComparisonPanel(), "batch", [16, 32, 64, 128, 256]),
-        ("ChipComparisonPanel (all chips)", widgets.ChipComparisonPanel(), "context", [512, 1024, 2048, 4096]),
-        ("SensitivityPanel", widgets.SensitivityPanel(), "batch", [8, 16, 32, 64, 128]),
-        ("SensitivityPanel", widgets.SensitivityPanel(), "chip", ["nvidia_h100_sxm", "nvidia_h200_sxm", "amd_mi300x"]),
+        ("ChipComparisonPanel (all chips)", ChipComparisonPanel(), "batch", [16, 32, 64, 128, 256]),
+        ("ChipComparisonPanel (all chips)", ChipComparisonPanel(), "context", [512, 1024, 2048, 4096]),
+        ("ChipComparisonPanel (all chips)", ChipComparisonPanel(), "metric",
+         ["usd_per_million_tokens", "tokens_per_s_per_chip"]),  # rebuilds the chart (axis title)
+        ("SensitivityPanel", SensitivityPanel(), "batch", [8, 16, 32, 64, 128]),
+        ("SensitivityPanel", SensitivityPanel(), "chip", ["nvidia_h100_sxm", "nvidia_h200_sxm", "amd_mi300x"]),
+        ("ShiftPanel", ShiftPanel(), "demand_growth", [1.0, 2.0, 3.0, 5.0]),
+        ("SourcingPanel", SourcingPanel(), "eta", [0.5, 0.7, 0.9]),
     ]
-    print(f"{'panel':34s} {'control':8s} {'median ms':>10s} {'p95 ms':>8s}")
+    print(f"{'panel':34s} {'control':14s} {'median ms':>10s} {'p95 ms':>8s}")
     for name, panel, control, values in cases:
         med, p95 = bench(panel, control, values)
-        print(f"{name:34s} {control:8s} {med:10.2f} {p95:8.2f}")
+        print(f"{name:34s} {control:14s} {med:10.2f} {p95:8.2f}")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,19 @@
-"""Headless widget tests: drive the controls, check the chart data and the messages."""
+"""Headless tests of workbook/ui/comparison_panel.py: drive the controls, check the chart data and the messages."""
 
-import pandas as pd
+import math
+
 import pytest
+from ui_helpers import bar_edges, valid_json
 
-from workbook.ui import charts, widgets
+from workbook import catalog
+from workbook.ui import ChipComparisonPanel, charts, weakest_status
+
+CHIPS = ["nvidia_h100_sxm", "nvidia_b200_hgx", "google_tpu_v5e", "fractile_imc"]
 
 
 @pytest.fixture(scope="module")
 def comparison():
-    return widgets.ChipComparisonPanel(chip_ids=["nvidia_h100_sxm", "nvidia_b200_hgx", "google_tpu_v5e", "fractile_imc"])
-
-
-@pytest.fixture(scope="module")
-def sensitivity_panel():
-    return widgets.SensitivityPanel()
+    return ChipComparisonPanel(chip_ids=CHIPS)
 
 
 def _dataset(panel):
@@ -26,11 +26,12 @@ def test_comparison_batch_changes_chart(comparison):
     before = comparison.last_data.copy()
     comparison.controls["batch"].value = 512
     after = comparison.last_data
-    assert comparison.message.value == "" or "Not shown" not in comparison.message.value
+    assert comparison.message.value == ""
     assert not before["value"].equals(after["value"])
     # the JupyterChart's spec carries the new rows
     assert [r["value"] for r in _dataset(comparison)] == list(after["value"])
     assert set(after["status"]) <= set(charts.STATUS_ORDER)
+    comparison.controls["batch"].value = 64
 
 
 def test_comparison_price_override(comparison):
@@ -44,6 +45,16 @@ def test_comparison_price_override(comparison):
     comparison.controls["price"].value = base_price
 
 
+def test_price_chip_shows_its_own_override(comparison):
+    comparison.controls["price_chip"].value = "nvidia_h100_sxm"
+    comparison.controls["price"].value = 9.5
+    comparison.controls["price_chip"].value = "google_tpu_v5e"
+    assert comparison.controls["price"].value == pytest.approx(catalog.chip("google_tpu_v5e").price)
+    comparison.controls["price_chip"].value = "nvidia_h100_sxm"
+    assert comparison.controls["price"].value == 9.5
+    comparison.controls["price"].value = catalog.chip("nvidia_h100_sxm").price
+
+
 def test_comparison_infeasible_shows_message(comparison):
     comparison.controls["chips"].value = 1
     comparison.controls["context"].value = 131072
@@ -55,43 +66,44 @@ def test_comparison_infeasible_shows_message(comparison):
     assert "Not shown" not in comparison.message.value
 
 
-def test_comparison_bad_price_message(comparison):
-    comparison.controls["price"].value = 0.0
-    assert "price" in comparison.message.value
+@pytest.mark.parametrize("bad", [0.0, math.nan])
+def test_comparison_bad_price_message(comparison, bad):
+    data = comparison.last_data
+    comparison.controls["price"].value = bad
+    assert "price" in comparison.message.value and "Not shown" in comparison.message.value
+    assert comparison.last_data is data
+    valid_json(comparison.chart.spec)  # NaN never reaches the spec
     comparison.controls["price"].value = 1.9
     assert "Not shown" not in comparison.message.value
 
 
-def test_sensitivity_panel_updates_and_rejects(sensitivity_panel):
-    p = sensitivity_panel
-    bw = lambda: p.last_data.set_index("field").loc["memory_bandwidth", "elasticity"]
-    p.controls["batch"].value = 1
-    small = bw()
-    p.controls["batch"].value = 256
-    big = bw()
-    assert small > big  # more batch, less bandwidth-bound
-    n = p.updates
-    p.controls["context"].value = 131072  # 256 x 131k tokens of KV cache: does not fit on 4 chips
-    assert "does not fit" in p.message.value
-    assert p.updates == n  # chart kept
-    p.controls["context"].value = 2048
-    assert "bound by" in p.message.value
-    assert isinstance(p.last_data, pd.DataFrame)
+def test_metric_change_retitles_the_axis(comparison):
+    comparison.controls["metric"].value = "tokens_per_s_per_chip"
+    assert comparison.chart.spec["encoding"]["x"]["title"] == "output tokens/s per chip"
+    comparison.controls["metric"].value = "usd_per_million_tokens"
+    assert "USD" in comparison.chart.spec["encoding"]["x"]["title"]
 
 
-def test_replace_data_keeps_dataset_name():
-    df = pd.DataFrame({"name": ["a"], "value": [1.0], "status": ["estimate"]})
-    spec = charts.chip_bar_chart(df, "value", "v").to_dict()
-    new = charts.replace_data(spec, pd.DataFrame({"name": ["b"], "value": [2.0], "status": ["reported"]}))
-    assert list(new["datasets"]) == list(spec["datasets"])
-    assert new["datasets"][next(iter(new["datasets"]))][0]["name"] == "b"
-    assert spec["datasets"][next(iter(spec["datasets"]))][0]["name"] == "a"
+def test_log_baseline_follows_the_model(comparison):
+    """After a model change the bars still start below every value (it used to stay at the first draw's floor)."""
+    comparison.controls["metric"].value = "usd_per_million_tokens"
+    comparison.controls["model"].value = "llama-3-70b"
+    comparison.controls["model"].value = "llama-2-7b"  # about 5x cheaper: the smallest value drops a decade
+    values = list(comparison.last_data["value"])
+    assert min(values) < 10 ** math.floor(math.log10(max(values)))  # values span a decade
+    edges = bar_edges(comparison.chart.spec)
+    assert len(edges) == len(values)
+    assert len({left for left, _ in edges}) == 1  # one baseline, left of every bar's end
+    assert len({right for _, right in edges}) == len(values)
+    comparison.controls["model"].value = "llama-3-70b"
 
 
-def test_chart_functions_build_specs():
-    # speed is measured in benchmarks/bench_widgets.py, not here
-    roofs = pd.DataFrame({"name": ["x", "x"], "intensity": [1.0, 100.0], "attainable": [1e12, 1e14]})
-    pts = pd.DataFrame({"name": ["x"], "phase": ["decode"], "intensity": [2.0], "attainable": [2e12]})
-    assert "layer" in charts.roofline_chart(roofs, pts).to_dict()
-    heat = pd.DataFrame({"batch": [1, 2], "context": [128, 128], "resource": ["memory", "compute"], "log10_ratio": [2.0, -1.0]})
-    assert "layer" in charts.regime_heatmap(heat).to_dict()
+def test_invalid_arguments_show_a_message():
+    p = ChipComparisonPanel(model_id="no-such-model", batch=100, chip_ids=["nvidia_h100_sxm", "bogus_chip"])
+    assert "model_id" in p.message.value and "batch" in p.message.value and "bogus_chip" in p.message.value
+    assert p.chip_ids == ["nvidia_h100_sxm"] and len(p.last_data) == 1
+
+
+def test_weakest_status_is_a_status():
+    assert weakest_status("nvidia_h100_sxm") in charts.STATUS_ORDER
+    assert weakest_status("fractile_imc") == "estimate"

@@ -1,15 +1,17 @@
-"""Headless tests of the shift panel: drive the controls, check the chart data and messages."""
+"""Headless tests of workbook/ui/shift_panel.py: drive the controls, check the chart data and messages."""
+
+import math
 
 import pytest
+from ui_helpers import valid_json
 
 from workbook import catalog
-
-from workbook.ui import shift_panel as widgets_shift
+from workbook.ui import ShiftPanel
 
 
 @pytest.fixture(scope="module")
 def panel():
-    return widgets_shift.ShiftPanel(chip_ids=["nvidia_h100_sxm", "google_tpu_v6e"])
+    return ShiftPanel(chip_ids=["nvidia_h100_sxm", "google_tpu_v6e"])
 
 
 def _dataset(panel):
@@ -41,7 +43,9 @@ def test_demand_growth_changes_chart(panel):
 
 def test_chip_change_loads_price_and_changes_costs(panel):
     before = _inference(panel).copy()
+    updates = panel.updates
     panel.controls["inference_chip"].value = "google_tpu_v6e"
+    assert panel.updates == updates + 1  # the chip and its price: one update
     assert panel.controls["inference_price"].value == pytest.approx(catalog.chip("google_tpu_v6e").price)
     assert not (_inference(panel) == before).all()
     panel.controls["inference_chip"].value = "nvidia_h100_sxm"
@@ -68,6 +72,7 @@ def test_model_size_changes_training_line(panel):
     ("target_loss", 1.6, "target_loss"),
     ("tokens_per_year0", 0.0, "tokens_per_year0"),
     ("training_price", 0.0, "training_chip.price"),
+    ("inference_price", math.nan, "price"),
 ])
 def test_invalid_value_shows_message(panel, control, bad, field):
     good = panel.controls[control].value
@@ -75,5 +80,21 @@ def test_invalid_value_shows_message(panel, control, bad, field):
     panel.controls[control].value = bad  # must not raise
     assert "Not shown" in panel.message.value and field in panel.message.value
     assert panel.last_data is data  # chart left as it was
+    valid_json(panel.chart.spec)
     panel.controls[control].value = good
     assert panel.message.value == ""
+
+
+def test_invalid_construction_shows_a_message():
+    p = ShiftPanel(chip_ids=["nvidia_h100_sxm"], tokens_per_year0=0.0)  # must not raise
+    assert "Not shown" in p.message.value and "tokens_per_year0" in p.message.value
+    assert p.last_data.empty
+    valid_json(p.chart.spec)
+    p.controls["tokens_per_year0"].value = 1e13
+    assert p.message.value == "" and set(p.last_data.series) >= {"training", "inference"}
+
+
+def test_unknown_chips_are_left_out_with_a_message():
+    p = ShiftPanel(chip_ids=["bogus_chip", "nvidia_h100_sxm"])
+    assert "bogus_chip" in p.message.value and p.chip_ids == ["nvidia_h100_sxm"]
+    assert not p.last_data.empty

@@ -1,13 +1,15 @@
-"""Headless tests of the sourcing panel: drive the controls, check chart data and messages."""
+"""Headless tests of workbook/ui/sourcing_panel.py: drive the controls, check chart data and messages."""
 
 import pytest
+from ui_helpers import valid_json
 
-from workbook.ui import sourcing_panel as ws
+from workbook.econ import sourcing
+from workbook.ui import SourcingPanel
 
 
 @pytest.fixture(scope="module")
 def panel():
-    return ws.SourcingPanel()
+    return SourcingPanel()
 
 
 def _rows(chart):
@@ -54,6 +56,24 @@ def test_infeasible_capacity_shows_message(panel):
 
 def test_bad_price_shows_message(panel):
     panel.controls["price"].value = 0.0
-    assert "price" in panel.message.value and "allowed range" in panel.message.value
+    assert "price" in panel.message.value and "allowed" in panel.message.value
     panel.controls["price"].value = 1.0
     assert panel.message.value == ""
+
+
+def test_supplier_switch_shows_its_terms_in_one_update(panel):
+    updates = panel.updates
+    panel.controls["supplier"].value = "trainium2"
+    assert panel.updates == updates + 1
+    i = sourcing.ALTERNATIVES.index("trainium2")
+    assert panel.controls["eta"].value == pytest.approx(float(panel.market.terms.eta[i]))
+    assert "Trainium2" in panel.summary.value
+
+
+def test_invalid_supplier_shows_a_message():
+    p = SourcingPanel(supplier="bogus")  # must not raise
+    assert "supplier" in p.message.value and "bogus" in p.message.value
+    assert p.controls["supplier"].value == sourcing.ALTERNATIVES[0]
+    assert not p.last_data.empty and not p.last_allocation.empty
+    valid_json(p.chart.spec)
+    valid_json(p.allocation_chart.spec)

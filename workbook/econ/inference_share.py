@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from workbook.errors import InputError, require
+from workbook.model.cost import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 
 __all__ = [
     "DemandScenario",
@@ -50,8 +51,6 @@ __all__ = [
     "validate_demand_scenario",
 ]
 
-_SECONDS_PER_HOUR = 3600.0
-_TOKENS_PER_MILLION = 1e6
 _SERIES_CUTOFF = 1e-3  # |x| below which expm1(x)/x and log1p(x)/x use their Taylor series
 
 
@@ -147,7 +146,7 @@ def inference_spend_rate(t_years, usd_per_million_tokens0, scenario: DemandScena
 
     ``p0 = usd_per_million_tokens0 / 1e6``, ``r = log(1 + demand_growth) + log(1 - price_decline)``.
     """
-    p0 = usd_per_million_tokens0 / _TOKENS_PER_MILLION
+    p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     return scenario.tokens_per_year0 * p0 * jnp.exp(spend_growth_rate(scenario) * t_years)
 
 
@@ -174,14 +173,14 @@ def cumulative_inference_cost(t_years, usd_per_million_tokens0, scenario: Demand
 
     Source: exponential demand and price paths; price trends a16z (2024), Epoch AI (2025).
     """
-    p0 = usd_per_million_tokens0 / _TOKENS_PER_MILLION
+    p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     r = spend_growth_rate(scenario)
     return scenario.tokens_per_year0 * p0 * t_years * _exprel(r * t_years)
 
 
 def total_inference_cost(usd_per_million_tokens0, scenario: DemandScenario):
     """Cumulative spend as t -> inf: ``Q0 p0 / (d - g)`` if spend shrinks (r < 0), else +inf (USD)."""
-    p0 = usd_per_million_tokens0 / _TOKENS_PER_MILLION
+    p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     r = spend_growth_rate(scenario)
     shrinking = r < 0.0
     r_safe = jnp.where(shrinking, r, -1.0)
@@ -204,7 +203,7 @@ def training_chip_hours(n_params, n_tokens, peak_flops, mfu):
     """
     # in log space: 6ND reaches 1e25 and peak*MFU 1e15, and the float32 reverse-mode
     # product of such factors underflows to a zero gradient
-    log_hours = jnp.log(6.0) + jnp.log(n_params) + jnp.log(n_tokens) - jnp.log(peak_flops) - jnp.log(mfu) - jnp.log(_SECONDS_PER_HOUR)
+    log_hours = jnp.log(6.0) + jnp.log(n_params) + jnp.log(n_tokens) - jnp.log(peak_flops) - jnp.log(mfu) - jnp.log(SECONDS_PER_HOUR)
     return jnp.exp(log_hours)
 
 
@@ -222,7 +221,7 @@ def _crossover_time_unbounded(training_cost, usd_per_million_tokens0, scenario: 
     Inverting ``S(t) = Q0 p0 (e^(r t) - 1)/r = K``: with ``a = K/(Q0 p0)`` (years of initial
     spend) and ``y = r a``, ``t = log1p(y)/r = a * log1p(y)/y``; no solution when y <= -1.
     """
-    p0 = usd_per_million_tokens0 / _TOKENS_PER_MILLION
+    p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     a = training_cost / (scenario.tokens_per_year0 * p0)
     y = spend_growth_rate(scenario) * a
     exists = y > -1.0

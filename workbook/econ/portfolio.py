@@ -142,18 +142,10 @@ def smooth_cvar(losses, probabilities, beta, temperature, n_bisection=60):
     p = jnp.asarray(probabilities, dtype=x.dtype)
     tau = jnp.asarray(temperature, dtype=x.dtype)
     xs = jax.lax.stop_gradient(x)
-    lo = jnp.min(xs) - 50.0 * tau
-    hi = jnp.max(xs) + 50.0 * tau
-
-    def step(_, bounds):
-        lo, hi = bounds
-        mid = 0.5 * (lo + hi)
-        tail = jnp.sum(p * jax.nn.sigmoid((xs - mid) / tau))
-        too_low = tail > 1.0 - beta  # tail mass decreases in t
-        return jnp.where(too_low, mid, lo), jnp.where(too_low, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, n_bisection, step, (lo, hi))
-    t = jax.lax.stop_gradient(0.5 * (lo + hi))
+    # tail mass minus (1 - b) decreases in t; its root is the smooth VaR
+    excess_tail = lambda t: jnp.sum(p * jax.nn.sigmoid((xs - t) / tau)) - (1.0 - beta)  # noqa: E731
+    t = bisect(excess_tail, jnp.min(xs) - 50.0 * tau, jnp.max(xs) + 50.0 * tau, n_bisection, increasing=False)
+    t = jax.lax.stop_gradient(t)
     return rockafellar_uryasev_objective(t, x, p, beta, tau)
 
 

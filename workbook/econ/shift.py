@@ -38,6 +38,7 @@ from workbook import catalog
 
 from workbook.errors import require
 from workbook.model import serving, sizing
+from workbook.model.cost import SECONDS_PER_HOUR, TOKENS_PER_MILLION
 from workbook.model import transformer as tf
 from workbook.econ.inference_share import (
     DemandScenario,
@@ -241,13 +242,13 @@ def _log_tokens_at(law: LossLaw, target_loss, log_n):
 
 def _log_training_usd_per_flop_chip(costs: _Costs):
     peak = serving.peak_flops(costs.training_chip, costs.training_workload)
-    return jnp.log(costs.training_chip.price) - jnp.log(peak * costs.mfu * 3600.0)
+    return jnp.log(costs.training_chip.price) - jnp.log(peak * costs.mfu * SECONDS_PER_HOUR)
 
 
 def _log_inference_usd_per_token_chip(log_n, costs: _Costs):
     c = inference_usd_per_million_tokens(costs.inference_chip, jnp.exp(log_n), costs.inference_workload,
                                          costs.inference_eff, reference=costs.reference)
-    return jnp.log(c) - jnp.log(1e6)
+    return jnp.log(c) - jnp.log(TOKENS_PER_MILLION)
 
 
 def _log_lifetime_usd(log_n, law, target_loss, inference_tokens, log_train_usd_per_flop, log_inf_usd_per_token):
