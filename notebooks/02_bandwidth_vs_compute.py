@@ -1,0 +1,240 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Bandwidth versus compute
+#
+# **Question.** For serving a given model, is a chip's memory bandwidth or its compute worth
+# more — and when does that flip?
+#
+# **Model.** A decode step of batch B moves the weights plus B KV caches and does about
+# `2 · params · B` FLOPs: `T_mem = bytes / BW`, `T_math = FLOPs / peak`, and the step takes
+# `smooth_max(T_math, T_mem)` (temperature τ = 0.1; τ → 0 is the sharp roofline). We measure
+# what matters with **elasticities** `e_x = ∂ log y / ∂ log x`: a 1 % rise in `x` moves the
+# output `y` by `e_x` %. They come from `jax.grad` through the whole serving model.
+
+# %%
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import altair as alt
+import ipywidgets as widgets
+from IPython.display import display
+
+from workbook import analysis, catalog
+from workbook.errors import InputError
+from workbook.specs import Efficiency, workload
+from workbook.ui import SensitivityPanel, charts
+
+alt.renderers.enable("svg")        # static charts: offline, deterministic
+alt.JupyterChart.enable_offline()  # interactive charts: the Vega bundle is inlined, no CDN
+pd.set_option("display.width", 120)
+
+# %% [markdown]
+# ## Elasticities of tokens/s per chip: H100, Llama-3-70B, FP8, B = 64, 2 chips
+
+# %%
+h100, model = catalog.chip("nvidia_h100_sxm"), catalog.model("llama-3-70b")
+eff = analysis.calibrated_efficiency("nvidia_h100_sxm")[0]
+w = workload("fp8", batch=64, input_tokens=2048, output_tokens=512, chips=2)
+chip_e, w_e, perf = analysis.serving_elasticities(h100, model, w, eff)
+k = analysis.METRICS.index("tokens_per_s_per_chip")
+shown = ["peak_flops_fp8", "memory_bandwidth", "interconnect_bandwidth", "interconnect_latency", "price"]
+el = pd.DataFrame(
+    [{"record": "chip", "field": f, "elasticity": float(getattr(chip_e, f)[k])} for f in shown]
+    + [{"record": "workload", "field": f, "elasticity": float(getattr(w_e, f)[k])} for f in ("batch", "input_tokens", "output_tokens")])
+el = el.round(3)
+el
+
+# %%
+charts.elasticity_chart(el, "elasticity of tokens/s per chip")
+
+# %% [markdown]
+# **Takeaway:** at B = 64 an H100 serving Llama-3-70B is bandwidth-bound: a 10 % rise in memory
+# bandwidth buys several times more tokens/s than a 10 % rise in FP8 FLOP/s (which helps mostly
+# by shortening prefill); per-step overheads and the interconnect take the rest.
+
+# %%
+e = el.set_index("field")["elasticity"]
+assert e["memory_bandwidth"] > 0.3
+assert e["memory_bandwidth"] > 1.5 * abs(e["peak_flops_fp8"])
+assert e["price"] == 0.0
+
+# %% [markdown]
+# ## Regime map over batch × prompt length
+#
+# Colour: which resource binds the decode step. Number: `log10(e_BW / e_compute)` for tokens/s
+# per chip (positive: bandwidth matters more). Llama-3-8B on one H100, FP8, 256 output tokens,
+# sharp-ish roofline (τ = 0.02), bare roofline efficiencies so the physics is visible. Cells whose
+# batch does not fit in memory are left out.
+
+# %%
+small = catalog.model("llama-3-8b")
+batches = [1, 4, 16, 64, 256, 1024]
+contexts = [128, 512, 2048, 8192, 32768]
+rm = analysis.regime_map(h100, small, workload("fp8", output_tokens=256), Efficiency(temperature=0.02), batches, contexts)
+cells = []
+for i, b in enumerate(batches):
+    for j, t in enumerate(contexts):
+        if rm["fits"][i, j]:
+            cells.append({"batch": b, "context": t, "resource": ("compute", "memory", "interconnect")[rm["bound"][i, j]],
+                          "log10_ratio": round(float(np.log10(max(rm["ratio"][i, j], 1e-6))), 2) if rm["e_compute"][i, j] > 1e-6 else 6.0})
+regime = pd.DataFrame(cells)
+print(f"{len(regime)} of {len(batches) * len(contexts)} cells fit in memory")
+
+# %%
+charts.regime_heatmap(regime)
+
+# %% [markdown]
+# **Takeaway:** decode is memory-bound at small batch for every prompt length and turns
+# compute-bound only at batches of a few hundred with short contexts; long contexts push the
+# switch out, because each sequence's KV cache is read every step (the memory wall).
+
+# %%
+cell = regime.set_index(["batch", "context"])
+assert cell.loc[(1, 128), "resource"] == "memory" and cell.loc[(1, 128), "log10_ratio"] > 1
+assert cell.loc[(1024, 128), "resource"] == "compute"
+assert (cell.xs(32768, level="context")["resource"] == "memory").all()
+
+# %% [markdown]
+# ## Critical batch per chip and precision
+#
+# `B* = peak · (bits/8) / (2 · BW)`: the batch at which streaming the weights takes as long as the
+# matmuls (scaling book). Pinned: TPU v5e in BF16 with the book's 1.97e14 FLOP/s and 8.2e11 B/s
+# gives ≈ 240; H100 (989 TFLOP/s, 3.35 TB/s) ≈ 295.
+
+# %%
+cb = pd.DataFrame(analysis.critical_batch_table(precisions=("bf16", "fp8", "fp4")))
+cb["name"] = [catalog.chip_info(c).get("name", c) for c in cb.chip_id]
+cb_wide = cb.pivot(index="name", columns="precision", values="critical_batch").round(0)
+v5e_book = catalog.chip("google_tpu_v5e")._replace(peak_flops_bf16=1.97e14, memory_bandwidth=8.2e11)
+print(f"TPU v5e (book numbers) bf16: {analysis.critical_batch(v5e_book, 'bf16'):.0f}; "
+      f"H100 bf16: {analysis.critical_batch(h100, 'bf16'):.0f}")
+cb_wide
+
+# %%
+charts.critical_batch_chart(cb.round(1))
+
+# %%
+assert abs(analysis.critical_batch(v5e_book, "bf16") - 240) < 3
+assert abs(analysis.critical_batch(h100, "bf16") - 295) < 3
+assert cb.set_index("chip_id").loc["cerebras_wse3", "critical_batch"].max() < 10  # SRAM wafer: tiny B*
+
+# %% [markdown]
+# ## What the memory wall means, and how SRAM and compute-in-memory change it
+#
+# In decode, every step re-reads the weights and the KV caches, so at the batches that keep
+# latency low the chip waits on memory: FLOP/s that cannot be fed are wasted. SRAM designs
+# (**Groq**, **Cerebras**) keep weights on-chip with 10–1000× the bandwidth of HBM, so their
+# critical batch is tiny and they are compute- or interconnect-bound — but a 70B model needs
+# hundreds of Groq chips or several wafers, so the interconnect and the price per chip decide.
+# **Fractile** proposes compute-in-memory; its row is a **scenario built from public claims**:
+# every number is an `estimate` with a wide range, and no silicon has been measured.
+
+# %%
+sram = ["nvidia_h100_sxm", "groq_lpu_v1", "cerebras_wse3", "fractile_imc"]
+w70 = workload("fp8", batch=64, input_tokens=2048, output_tokens=512)
+from workbook.model import sizing
+rows = []
+for c in sram:
+    n = max(float(sizing.min_chips(catalog.chip(c), model, w70)), 1.0)
+    ce, _, p = analysis.serving_elasticities(catalog.chip(c), model, w70._replace(chips=n),
+                                             analysis.calibrated_efficiency(c)[0])
+    rows.append({"chip": catalog.chip_info(c)["name"][:28], "chips/replica": int(n),
+                 "bound": ("compute", "memory", "interconnect")[int(p.bound)],
+                 "e_bandwidth": float(ce.memory_bandwidth[k]), "e_compute": float(sum(getattr(ce, f)[k] for f in analysis.PEAK_FIELDS)),
+                 "e_interconnect_bw": float(ce.interconnect_bandwidth[k]), "usd_per_M": float(p.usd_per_million_tokens)})
+sram_view = pd.DataFrame(rows).round(3)
+sram_view
+
+# %%
+assert sram_view.set_index("chip").iloc[0]["bound"] == "memory"
+assert (sram_view["bound"].iloc[1:] == "interconnect").all()
+assert sram_view["e_bandwidth"].iloc[1:].abs().max() < 0.05
+
+# %% [markdown]
+# **Takeaway:** moving weights into SRAM removes the memory wall but not the cost: for a 70B model
+# spread over many small chips the interconnect binds, and bandwidth stops mattering at all.
+#
+# ## Uncertainty: Monte Carlo and tornado
+#
+# Each uncertain catalog number is drawn log-uniformly between its low and high; the calibrated
+# efficiencies vary ±25 % (capped at 1). Reproducible: the key is fixed.
+
+# %%
+w2 = workload("fp8", batch=64, input_tokens=2048, output_tokens=512, chips=2)
+mc = analysis.monte_carlo("nvidia_h100_sxm", model, w2, jax.random.key(0), n=512)
+for m, unit in (("usd_per_million_tokens", "USD/M tokens"), ("tokens_per_s_per_chip", "tokens/s per chip")):
+    q = mc[m]
+    print(f"H100 {unit}: 5 % {q[5]:.3g}, median {q[50]:.3g}, 95 % {q[95]:.3g}")
+tor = pd.DataFrame(analysis.tornado("nvidia_h100_sxm", model, w2))
+tor_view = tor[["input", "kind", "low", "high", "output_low", "output_high", "swing"]].round(4)
+tor_view
+
+# %%
+charts.tornado_chart(tor.round(4), float(tor.central.iloc[0]), "USD per million tokens, H100")
+
+# %%
+q = mc["usd_per_million_tokens"]
+assert q[5] < q[50] < q[95]
+assert tor.iloc[0]["input"] == "price"
+
+# %% [markdown]
+# **Takeaway:** for an H100 the rental price is the largest single uncertainty in $/M tokens,
+# ahead of any efficiency or hardware number.
+#
+# ## Inverse design
+#
+# *What memory bandwidth would an H100 need to match an H200's tokens/s per chip on this workload?*
+# The H200 has the H100's compute and more, faster memory, so the answer should be close to the
+# H200's 4.8 TB/s. We solve `tokens/s(H100 with BW = x) = tokens/s(H200)` by bisection in log
+# space (60 steps, compiled), differentiable by the implicit function theorem.
+
+# %%
+ans = analysis.match_chip("memory_bandwidth", "nvidia_h100_sxm", "nvidia_h200_sxm", model, w2, metric="tokens_per_s_per_chip")
+h200_bw = catalog.chip("nvidia_h200_sxm").memory_bandwidth
+print(f"H100 would need {ans['value'] / 1e12:.2f} TB/s (has {ans['current'] / 1e12:.2f}; H200 has {h200_bw / 1e12:.2f})")
+# the question has no answer when compute binds: prompt-heavy work at a large batch
+try:
+    analysis.match_chip("memory_bandwidth", "nvidia_h100_sxm", "nvidia_b200_hgx", model,
+                           workload("fp8", batch=256, input_tokens=4096, output_tokens=64, chips=2), metric="tokens_per_s_per_chip")
+except InputError as exc:
+    print(f"No answer: {exc}")
+
+# %%
+assert abs(ans["value"] / h200_bw - 1) < 0.05
+
+# %% [markdown]
+# **Takeaway:** the H100-to-H200 gap on decode is almost entirely bandwidth: matching it needs
+# ≈ 4.8 TB/s, the H200's figure.
+#
+# ## Explore
+#
+# Pick a chip, a model, a batch and a context; the bars are the elasticities of the chosen output.
+
+# %% tags=["nbval-ignore-output"]
+panel = SensitivityPanel()
+display(panel.widget)
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. At what batch does the compute elasticity of an H100 serving Llama-3-8B (FP8, 512-token
+#    prompts, one chip) overtake the bandwidth elasticity?
+# 2. What H100 rental price would match the MI300X's $/M tokens on the workload above?
+
+# %% tags=["solution"]
+j = contexts.index(512)
+flip = next((b for b, r in zip(batches, rm["ratio"][:, j]) if r < 1), None)
+print(f"compute overtakes bandwidth at B = {flip} (grid {batches})")
+
+# %% tags=["solution"]
+w_mi = workload("fp8", batch=64, input_tokens=2048, output_tokens=512, chips=2)
+p = analysis.match_chip("price", "nvidia_h100_sxm", "amd_mi300x", model, w_mi)
+print(f"H100 at {p['value']:.2f} USD/h (now {p['current']:.2f}) matches MI300X's {p['target']:.3f} USD/M tokens")
