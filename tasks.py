@@ -53,9 +53,26 @@ def env() -> dict:
     return e
 
 
+def running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def lab_command(args, as_root: bool) -> list[str]:
+    """The ``jupyter lab`` command line; as root it adds ``--allow-root`` (Jupyter refuses
+    to start as root without it, e.g. in a container)."""
+    cmd = [str(BIN / "jupyter"), "lab", "notebooks/00_start_here.ipynb", *args]
+    if as_root and "--allow-root" not in args:
+        cmd.append("--allow-root")
+    return cmd
+
+
 def lab(args) -> None:
     install()
-    os.execve(str(BIN / "jupyter"), [str(BIN / "jupyter"), "lab", "notebooks/00_start_here.ipynb", *args], env())
+    as_root = running_as_root()
+    if as_root:
+        print("tasks.py: running as root (a container?), so JupyterLab starts with --allow-root", flush=True)
+    cmd = lab_command(args, as_root)
+    os.execve(cmd[0], cmd, env())
 
 
 def test(args) -> None:

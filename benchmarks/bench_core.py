@@ -4,7 +4,8 @@
 
 Prints: `import workbook` time (fresh interpreter, median of 3), compile time of the jitted
 vmapped value-and-gradient sweep, scenario evaluations per second with gradients over
-(chip, model, batch, context) points, and the same formulas in a plain Python loop.
+(chip, model, batch, context) points, the same formulas in a plain Python loop, and the
+time of the second and later ``workbook estimate`` calls in one process (compiled once).
 """
 
 from __future__ import annotations
@@ -29,6 +30,23 @@ def import_time() -> float:
     code = "import time; t=time.perf_counter(); import workbook; print(time.perf_counter()-t)"
     runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(3)]
     return statistics.median(runs)
+
+
+def estimate_call_time(calls: int = 20) -> tuple[float, float]:
+    """Seconds of the first ``cli.estimate`` call in this process, and the median of the
+    next ``calls`` (same shapes, other values: nothing is recompiled)."""
+    from workbook import cli
+
+    args = dict(chip_id="nvidia_h100_sxm", model_id="llama-3-70b", precision="fp8", chips=8)
+    t0 = time.perf_counter()
+    cli.estimate(batch=64, **args)
+    first = time.perf_counter() - t0
+    times = []
+    for i in range(calls):
+        t0 = time.perf_counter()
+        cli.estimate(batch=16 + i, input_tokens=512 + 64 * i, **args)
+        times.append(time.perf_counter() - t0)
+    return first, statistics.median(times)
 
 
 def main() -> None:
@@ -77,6 +95,10 @@ def main() -> None:
         jax.block_until_ready(single(*args))
     loop = (time.perf_counter() - t0) / k
     print(f"python loop over the same jitted function: {1 / loop:,.0f} evaluations/s ({loop * 1e6:.0f} us each) -> vmap is {loop * n / best:,.0f}x faster")
+
+    first, later = estimate_call_time()
+    print(f"workbook estimate in-process: first call {first:.2f} s (compiles), second and later {later * 1e3:.1f} ms "
+          "each (median of 20; goal: no recompilation, < 100 ms)")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from workbook import analysis, catalog
+from workbook.model.serving import RESOURCES
 from workbook.specs import workload
 from workbook.ui import ChipComparisonPanel, charts, weakest_status
 
@@ -131,7 +132,7 @@ across = pd.DataFrame({
     "chip_id": ids, "name": [catalog.chip_info(c).get("name", c) for c in ids],
     "status": [weakest_status(c) for c in ids], "chips": r["chips"].astype(int),
     "tokens_per_s_per_chip": r["tokens_per_s_per_chip"], "usd_per_million_tokens": r["usd_per_million_tokens"],
-    "bound": [("compute", "memory", "interconnect")[int(b)] for b in r["bound"]],
+    "bound": [RESOURCES[int(b)] for b in r["bound"]],
 })
 print(f"calibrated: {all(analysis.calibrated_efficiency(c)[1] for c in ids)}")
 across[["name", "status", "chips", "tokens_per_s_per_chip", "usd_per_million_tokens", "bound"]].round(2)

@@ -36,7 +36,10 @@ CHROME_ARGS = [
     # offline: nothing but the local server resolves (charts must not need a CDN)
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
-NB_JS = "window.jupyterapp.shell.currentWidget"
+# The current notebook panel, or null while JupyterLab is still starting: ``window.jupyterapp``
+# appears only once the app has been created (expose_app_in_browser), and ``shell`` after
+# that. Every script below reads the app through this guard and treats null as "not yet".
+NB_JS = "(window.jupyterapp && window.jupyterapp.shell ? window.jupyterapp.shell.currentWidget : null)"
 LAB_SCOPE = ".jp-NotebookPanel .jp-Notebook"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 STDERR_MIME = "application/vnd.jupyter.stderr"
@@ -199,8 +202,8 @@ def open_notebook(page, lab: LabServer, nb_path: str, timeout_ms: int = 120_000)
     page.goto(lab.url(f"/lab/tree/{nb_path}?reset"), timeout=timeout_ms)
     page.wait_for_function(
         f"""() => {{ const nb = {NB_JS};
-            return nb && nb.context && nb.context.path === {json.dumps(nb_path)}
-                && nb.sessionContext?.session?.kernel?.status === 'idle'; }}""",
+            return !!(nb && nb.context && nb.context.path === {json.dumps(nb_path)} && nb.content
+                && nb.sessionContext?.session?.kernel?.status === 'idle'); }}""",
         timeout=timeout_ms, polling=250)
 
 
@@ -212,6 +215,8 @@ def menu(page, top: str, item: str) -> None:
 # State of the notebook in one evaluate: cells done, kernel idle, errors so far.
 STATE_JS = f"""() => {{
     const nb = {NB_JS};
+    if (!nb || !nb.content || !nb.node)
+        return {{total: -1, done: 0, running: 0, kernel: undefined, errors: []}};
     const cells = nb.content.widgets.filter(c => c.model.type === 'code');
     const prompts = [...nb.node.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent);
     const errors = [...nb.node.querySelectorAll('.jp-OutputArea-output[data-mime-type="{STDERR_MIME}"]')]
@@ -236,8 +241,9 @@ def run_all(page, timeout_s: float = 240.0) -> float:
     Fails at once on a traceback in an output (Run All stops there, so waiting is pointless).
     Returns the seconds from the click to completion."""
     menu(page, "Edit", "Clear Outputs of All Cells")
-    page.wait_for_function(f"() => {NB_JS}.content.widgets.every(c => c.model.type !== 'code' "
-                           "|| c.model.executionCount === null)", timeout=30_000)
+    page.wait_for_function(f"() => {{ const nb = {NB_JS}; return !!(nb && nb.content) && nb.content.widgets"
+                           f".every(c => c.model.type !== 'code' || c.model.executionCount === null); }}",
+                           timeout=30_000, polling=250)
     menu(page, "Run", "Run All Cells")
     return run_all_wait(page, timeout_s)
 
@@ -263,7 +269,8 @@ def model_outputs(page) -> dict:
     """What the kernel sent, from the notebook model: counts of Altair outputs and widget views."""
     return page.evaluate(f"""() => {{
         const out = {{altair_static: 0, vegalite_mime: 0, widgets: 0, html_vega: 0}};
-        for (const cell of {NB_JS}.content.widgets) {{
+        const nb = {NB_JS};
+        for (const cell of (nb && nb.content ? nb.content.widgets : [])) {{
             if (cell.model.type !== 'code') continue;
             for (const o of cell.model.outputs.toJSON()) {{
                 const d = o.data || {{}};

@@ -250,3 +250,40 @@ def test_negotiated_price_finite_and_bounded(alts, cost, markup, beta, tau, rule
     assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree_util.tree_leaves(grads))
     slack = 3 * tau * np.log(3) + 1e-4 * (1 + value)  # smoothing bias + float32
     assert cost - slack <= float(price) <= value + slack
+
+
+# --- input checks at the public entry points ------------------------------------------------
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: rubinstein_share(1.0, 1.0), r"delta1: 1 is out of range; allowed \[0, 1\)"),
+    (lambda: rubinstein_share(0.5, 1.2), r"delta2: 1\.2 is out of range; allowed \[0, 1\)"),
+    (lambda: rubinstein_share(float("nan"), 0.5), "delta1: nan is not a finite number"),
+    (lambda: nash_bargaining_share(7.0, 0.0, 0.0, 1.5), r"beta: 1\.5 is out of range; allowed \[0, 1\]"),
+    (lambda: nash_bargaining_price(1.0, 2.0, -0.1), r"beta: -0\.1 is out of range"),
+    (lambda: deal_me_out_payoff(7.0, 2.0, 0.5, -1.0), r"temperature: -1 is out of range"),
+    (lambda: split_the_difference_payoff(7.0, float("inf")), "outside_option: inf is not a finite number"),
+    (lambda: effective_cost_per_unit(1.0, 0.0, 0.0), r"eta: 0 is out of range; allowed \(0, 1\.5\]"),
+    (lambda: switching_cost_per_unit(-1.0, 0.5, 0.0), r"price: -1 is out of range; allowed \[0, inf\)"),
+    (lambda: negotiated_price(COST, VALUE, ALTS._replace(eta=jnp.array([0.9, 0.0, 1.2]))),
+     r"alternatives\.eta: 0 \(element 1\) is out of range; allowed \(0, 1\.5\]"),
+    (lambda: negotiated_price(COST, VALUE, ALTS._replace(delivery_probability=jnp.array([0.9, 1.5, 0.5]))),
+     r"alternatives\.delivery_probability: 1\.5 \(element 1\) is out of range; allowed \[0, 1\]"),
+    (lambda: negotiated_price(COST, VALUE, ALTS, 1.5), r"bargaining_weight: 1\.5 is out of range; allowed \[0, 1\]"),
+    (lambda: negotiated_price(COST, 0.5, ALTS), r"willingness_to_pay: 0\.5 is out of range; allowed \[0\.8, inf\)"),
+    (lambda: negotiated_price(-1.0, VALUE, ALTS), r"incumbent_cost: -1 is out of range"),
+    (lambda: threat_of_replacement_cap(ALTS._replace(capacity=jnp.array([-1.0, 0.5, 0.2])), VALUE),
+     r"alternative\.capacity: -1 \(element 0\) is out of range"),
+    (lambda: outside_option_cost(ALTS, VALUE, present=jnp.array([1.0, 2.0, 0.0])), r"present: 2 \(element 1\)"),
+])
+def test_public_functions_reject_bad_input_with_one_line(call, message):
+    with pytest.raises(InputError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_jitted_and_differentiated_calls_are_not_checked_but_still_work():
+    # under jit the arguments are traced: no check (a jitted caller validates first), same numbers
+    assert float(_price(COST, VALUE, ALTS, 0.5, "deal-me-out", 0.01)) == pytest.approx(
+        float(negotiated_price(COST, VALUE, ALTS)), rel=1e-6)
+    assert np.isfinite(float(jax.grad(rubinstein_share)(0.9, 0.9)))

@@ -9,8 +9,10 @@ Screenshots go to ``test-artifacts/``.
 
 Needs /usr/bin/chromium and the ``playwright`` package (``python3 tools/install_browser.py``;
 never ``playwright install``). Without them these tests skip, unless RUN_BROWSER_TESTS=1
-(CI), where a missing browser is a failure. A timeout is retried once (nbclient and widget
-comms occasionally stall, ECOSYSTEM.md §6).
+(CI), where a missing browser is a failure. A transient browser error -- a timeout (nbclient
+and widget comms occasionally stall, ECOSYSTEM.md §6), any other Playwright error (a script
+that ran while JupyterLab was still starting, a navigation that failed) or a dropped
+connection -- is retried once on a fresh page; a failed check or an error in a notebook is not.
 Run alone: .venv/bin/python -m pytest tests/test_browser.py -p no:cacheprovider -v -s
 """
 
@@ -27,7 +29,7 @@ NOTEBOOKS = e2e.notebooks()
 VOILA_NOTEBOOK = "notebooks/00_start_here.ipynb"
 LAB_SCOPE = e2e.LAB_SCOPE
 RUN_ALL_TIMEOUT_S = float(os.environ.get("E2E_RUN_ALL_TIMEOUT", "240"))
-ATTEMPTS = 2  # one retry, on timeouts only
+ATTEMPTS = 2  # one retry, on transient browser errors only
 
 @pytest.fixture(scope="module")
 def pw():
@@ -58,22 +60,30 @@ def lab(pw, tmp_path_factory):
     server.stop()
 
 
-def _is_timeout(exc: BaseException) -> bool:
-    from playwright.sync_api import TimeoutError as PWTimeout
+def is_transient(exc: BaseException) -> bool:
+    """A browser or connection hiccup worth one more try: a timeout, any Playwright error, a
+    dropped connection. Not a failed check (AssertionError, which NotebookError is too)."""
+    from playwright.sync_api import Error as PWError
 
-    return isinstance(exc, (TimeoutError, PWTimeout))
+    if isinstance(exc, AssertionError):
+        return False
+    return isinstance(exc, (TimeoutError, PWError, ConnectionError, OSError))
 
 
 def with_retry(lab, browser, name, body):
-    """Run ``body(page)`` on a fresh page; on a timeout shut the kernels down and try once more."""
+    """Run ``body(page)`` on a fresh page; on a transient error shut the kernels down and try once more."""
     for attempt in range(1, ATTEMPTS + 1):
         page = e2e.new_page(browser)
         try:
             return body(page)
         except Exception as exc:
-            shot = e2e.screenshot(page, f"{name}-FAILED-attempt{attempt}")
-            if attempt < ATTEMPTS and _is_timeout(exc):
-                print(f"\n{name}: timeout on attempt {attempt}, retrying once ({exc}); screenshot {shot}")
+            try:
+                shot = e2e.screenshot(page, f"{name}-FAILED-attempt{attempt}")
+            except Exception as shot_exc:  # a crashed page cannot be photographed
+                shot = f"(none: {type(shot_exc).__name__})"
+            if attempt < ATTEMPTS and is_transient(exc):
+                print(f"\n{name}: {type(exc).__name__} on attempt {attempt}, retrying once "
+                      f"({' '.join(str(exc).split())[:300]}); screenshot {shot}")
                 continue
             log = lab.log_tail()
             raise AssertionError(f"{name}: {exc}\nscreenshot: {shot}\n--- server log tail ---\n{log}") from exc
@@ -154,3 +164,109 @@ def test_voila_dashboard(lab, browser):
               f"screenshot {shot.relative_to(e2e.REPO)}")
 
     with_retry(lab, browser, "voila", body)
+
+
+# --- the driver itself (no browser needed) ---------------------------------------------------
+
+
+def test_every_script_reads_the_app_through_the_guard():
+    """JupyterLab creates ``window.jupyterapp`` some time after the page loads: a script that
+    dereferences it unguarded throws instead of waiting (a flaky TypeError ... 'shell')."""
+    import inspect
+
+    source = inspect.getsource(e2e)
+    assert "window.jupyterapp.shell.currentWidget" not in source.replace(e2e.NB_JS, "")
+    assert e2e.NB_JS.startswith("(window.jupyterapp && window.jupyterapp.shell ?")
+
+
+def test_transient_errors_are_retried_once_and_failed_checks_not(monkeypatch):
+    pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import Error as PWError
+
+    class FakeLab:
+        def shutdown_kernels(self):
+            pass
+
+        def log_tail(self):
+            return ""
+
+    monkeypatch.setattr(e2e, "new_page", lambda browser: object())
+    monkeypatch.setattr(e2e, "close_page", lambda page: None)
+    monkeypatch.setattr(e2e, "screenshot", lambda page, name: "shot.png")
+    calls = []
+
+    def flaky(page):
+        calls.append(1)
+        if len(calls) == 1:
+            raise PWError("TypeError: Cannot read properties of undefined (reading 'shell')")
+        return "ok"
+
+    assert with_retry(FakeLab(), None, "driver-self-test", flaky) == "ok" and len(calls) == 2
+
+    def failing_check(page):
+        calls.append(1)
+        raise AssertionError("chart missing")
+
+    calls.clear()
+    with pytest.raises(AssertionError, match="chart missing"):
+        with_retry(FakeLab(), None, "driver-self-test", failing_check)
+    assert len(calls) == 1
+
+    def always_times_out(page):
+        calls.append(1)
+        raise TimeoutError("stalled")
+
+    calls.clear()
+    with pytest.raises(AssertionError, match="stalled"):
+        with_retry(FakeLab(), None, "driver-self-test", always_times_out)
+    assert len(calls) == ATTEMPTS == 2
+
+
+def test_every_script_the_driver_sends_is_valid_javascript(tmp_path):
+    """Each script is parsed by Node (when installed) before a browser ever sees it: a syntax
+    error there fails every notebook at once, and a retry cannot help."""
+    import json
+    import shutil
+    import subprocess
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("node is not installed")
+    scripts = []
+    rendered = {"widgets": 0, "widgets_ok": 0, "loading": False, "widget_errors": [], "charts": 0,
+                "charts_drawn": 0, "chart_text_fallbacks": 0, "sliders": 0}
+
+    class FakePage:
+        def goto(self, *a, **k):
+            pass
+
+        def click(self, *a, **k):
+            pass
+
+        def wait_for_timeout(self, *a):
+            pass
+
+        def wait_for_function(self, js, *a, **k):
+            scripts.append(js)
+
+        def evaluate(self, js, *a):
+            scripts.append(js)
+            if js == e2e.STATE_JS:
+                return {"total": 1, "done": 1, "running": 0, "kernel": "idle", "errors": []}
+            return rendered if "widgets_ok" in js else {}
+
+    class FakeLab:
+        def url(self, path):
+            return path
+
+    page = FakePage()
+    e2e.open_notebook(page, FakeLab(), "notebooks/x.ipynb")
+    e2e.run_all(page, timeout_s=1)
+    e2e.model_outputs(page)
+    e2e.wait_rendered(page, e2e.LAB_SCOPE, timeout_s=0)
+    checker = tmp_path / "check.js"
+    checker.write_text("const fs = require('fs'); for (const s of JSON.parse(fs.readFileSync(0, 'utf8'))) "
+                       "{ new Function('return (' + s + ')'); }")
+    r = subprocess.run([node, str(checker)], input=json.dumps(scripts), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert len(scripts) >= 5

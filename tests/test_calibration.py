@@ -1,14 +1,19 @@
 """Calibration: the shipped factors, their recorded errors, and the fitting itself."""
 
+import json
+import os
 import subprocess
 import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from workbook import calibration
-
-from workbook.calibration import measurements
+from workbook.calibration import fitting, measurements, report
+from workbook.errors import InputError
+from workbook.specs import Efficiency
 
 
 @pytest.fixture(scope="module")
@@ -16,12 +21,16 @@ def rows():
     return measurements.scenarios(measurements.read_rows())[0]
 
 
-def test_shipped_factors_are_physical():
+def test_shipped_factors_lie_in_their_prior_ranges():
+    # every fitted factor inside the published range it was given (fitting.PRIORS)
     cal = calibration.calibration()
     for fam in [cal["shared"], *cal["families"].values()]:
         for k in calibration.FITTED:
-            assert 0.05 < fam[k] <= 1.0, k
-    assert 0 < cal["interconnect"] <= 1 and 0 < cal["moe"] <= 1 and 0 <= cal["step_overhead_s"] < 0.05
+            lo, hi, _ = calibration.PRIORS[k]
+            assert lo * (1 - 1e-3) <= fam[k] <= hi * (1 + 1e-3), k
+    for k, key in (("interconnect", "interconnect"), ("moe", "moe"), ("collective_latency", "collective_latency")):
+        lo, hi, _ = calibration.PRIORS[k]
+        assert lo * (1 - 1e-3) <= cal[key] <= hi * (1 + 1e-3), k
 
 
 def test_recorded_errors_reproduce(rows):
@@ -70,3 +79,141 @@ def test_import_workbook_does_not_load_ui_libraries():
 def test_predictions_are_finite_for_modelable_rows(rows):
     pred = calibration.predict(rows, calibration.calibration())
     assert np.isfinite(pred).mean() > 0.97
+
+
+# --- a damaged calibration.json: the bare roofline with a warning, never a traceback --------
+
+SHIPPED = Path(fitting.CALIBRATION_FILE).read_text()
+
+
+def use_calibration_file(monkeypatch, path):
+    """Point the shipped-calibration loader at ``path`` for one test (the real file is untouched)."""
+    monkeypatch.setattr(fitting, "CALIBRATION_FILE", Path(path))
+    monkeypatch.setattr(fitting, "_CAL_LOADED", False)
+    monkeypatch.setattr(fitting, "_CAL", None)
+    monkeypatch.setattr(fitting, "_CAL_PROBLEM", None)
+
+
+DAMAGED = {
+    "missing": (None, "is missing"),
+    "empty": ("", "is empty"),
+    "truncated": (SHIPPED[:300], "not valid JSON (truncated?"),
+    "a list": ("[1, 2]", "malformed (not a JSON object)"),
+    "no families": ('{"shared": {}}', "malformed (no 'families' object)"),
+    "no shared factor": (json.dumps({**json.loads(SHIPPED), "shared": {}}), "malformed (no 'compute_prefill' entry"),
+    "a string factor": (json.dumps({**json.loads(SHIPPED), "moe": "high"}), "moe: 'high' is not a number"),
+    "a factor of 0": (json.dumps({**json.loads(SHIPPED), "interconnect": 0}), "interconnect: 0 is out of range"),
+    "a tail factor below 1": (json.dumps({**json.loads(SHIPPED), "tail_factor": {"server": 0.5}}),
+                              "tail_factor.server: 0.5 is out of range"),
+    "binary": (b"\xff\xfe\x00\x01", "unreadable"),
+}
+
+
+@pytest.mark.parametrize("kind", list(DAMAGED))
+def test_damaged_calibration_falls_back_to_the_bare_roofline(tmp_path, monkeypatch, kind):
+    content, why = DAMAGED[kind]
+    path = tmp_path / "calibration.json"
+    if content is not None:
+        (path.write_bytes if isinstance(content, bytes) else path.write_text)(content)
+    use_calibration_file(monkeypatch, path)
+    with pytest.warns(calibration.CalibrationWarning, match="using the bare roofline"):
+        assert calibration.calibration() is None
+    problem = calibration.calibration_problem()
+    assert why in problem and "\n" not in problem and "--force" in problem
+    assert calibration.efficiency("nvidia_h100_sxm") == Efficiency()
+    assert calibration.calibrated_efficiency("nvidia_h100_sxm") == (Efficiency(), False)
+
+
+def test_the_shipped_calibration_loads_without_a_warning(monkeypatch):
+    use_calibration_file(monkeypatch, fitting.CALIBRATION_FILE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert calibration.calibration()["shared"] and calibration.calibration_problem() is None
+    assert calibration.calibrated_efficiency("nvidia_h100_sxm")[1]
+
+
+def test_cli_and_validate_use_the_bare_roofline_with_one_warning_line(tmp_path, monkeypatch, capsys):
+    from workbook.cli import main
+
+    bad = tmp_path / "calibration.json"
+    bad.write_text(SHIPPED[: len(SHIPPED) // 2])  # what an interrupted write used to leave
+    use_calibration_file(monkeypatch, bad)
+    code = main(["estimate", "--chip", "nvidia_h100_sxm", "--model", "llama-3-8b", "--json"])
+    out = capsys.readouterr()
+    r = json.loads(out.out)
+    assert code == 0 and r["calibrated"] is False and "not valid JSON" in r["calibration_note"]
+    assert out.err.count("\n") == 1 and out.err.startswith("workbook: warning:") and "Traceback" not in out.err
+    rows = tmp_path / "rows.csv"
+    src = measurements.read_rows()
+    import csv
+
+    with open(rows, "w", newline="") as fh:
+        w = csv.DictWriter(fh, list(src[0]))
+        w.writeheader()
+        w.writerows(src[:5])
+    r = report.validate(rows)
+    assert r["calibration"].startswith("none (bare roofline): ") and r["mdape"] == r["roofline"]["mdape"]
+
+
+def test_panels_build_on_a_damaged_calibration(tmp_path, monkeypatch):
+    ui = pytest.importorskip("workbook.ui")
+    use_calibration_file(monkeypatch, tmp_path / "missing.json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", calibration.CalibrationWarning)
+        for panel in (ui.SensitivityPanel(), ui.ChipComparisonPanel(), ui.ShiftPanel()):
+            assert panel.last_error is None, panel.message.value
+            assert len(panel.last_data) > 0
+
+
+# --- writing calibration.json: checked before the fit, atomic, the packaged file needs --force
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Any fit fails the test: path checks must come before the ~40 s of work."""
+    def forbidden(*a, **k):
+        raise AssertionError("the fit ran before the output path was checked")
+    monkeypatch.setattr(fitting, "fit_calibration", forbidden)
+
+
+def test_calibrate_refuses_the_packaged_file_and_bad_paths_before_fitting(tmp_path, no_fit):
+    with pytest.raises(InputError, match="is the packaged calibration every estimate reads; pass --force"):
+        report.build_calibration(out=fitting.CALIBRATION_FILE)
+    existing = tmp_path / "cal.json"
+    existing.write_text("{}")
+    for out, message in ((existing, "already exists; pass --force to replace it"),
+                         (tmp_path / "no" / "cal.json", "does not exist; create it first"),
+                         (tmp_path, "is a directory"), ("", "an empty path")):
+        with pytest.raises(InputError, match=message):
+            report.build_calibration(out=out)
+    table = Path(fitting.CALIBRATION_FILE).with_name("benchmarks_calibration.csv")  # what the fit reads
+    with pytest.raises(InputError, match="is the input file; an input is never overwritten"):
+        report.build_calibration(out=table, force=True)
+    assert existing.read_text() == "{}"
+
+
+def test_calibrate_writes_atomically_with_force(tmp_path, monkeypatch):
+    shipped = json.loads(SHIPPED)
+    monkeypatch.setattr(fitting, "fit_calibration", lambda rows, **k: {k2: shipped[k2] for k2 in (
+        "shared", "families", "interconnect", "moe", "collective_latency", "step_overhead_s", "tail_factor") if k2 in shipped})
+    monkeypatch.setattr(fitting, "cross_validated_predictions", lambda rows, k=5, steps=0: np.full(len(rows), 1.0))
+    monkeypatch.setattr(report.fitting, "predict", lambda rows, cal: np.full(len(rows), 1.0))
+    out = tmp_path / "cal.json"
+    out.write_text("old")
+    os.chmod(out, 0o640)
+    cal = report.build_calibration(out=out, force=True)
+    assert json.loads(out.read_text())["shared"] == cal["shared"] and (out.stat().st_mode & 0o777) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.json"]  # no temporary file left
+
+
+def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    out = tmp_path / "x.json"
+    out.write_text("old content")
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report.os, "replace", broken_replace)
+    with pytest.raises(InputError, match="could not be written"):
+        report.write_atomically(out, "new content")
+    assert out.read_text() == "old content" and [p.name for p in tmp_path.iterdir()] == ["x.json"]

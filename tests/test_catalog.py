@@ -86,7 +86,15 @@ def test_unknown_model_suggests_close_ids():
         catalog.model("llama3-70b")
 
 
-def test_user_chip_is_validated_and_usable(h100):
+@pytest.fixture
+def own_catalog(monkeypatch):
+    """The catalog as it is; whatever a test adds leaves with the test."""
+    catalog.chip_ids()
+    monkeypatch.setattr(catalog, "_CHIPS", dict(catalog._CHIPS))
+    monkeypatch.setattr(catalog, "_MODELS", dict(catalog._MODELS))
+
+
+def test_user_chip_is_validated_and_usable(h100, own_catalog):
     fields = {q: getattr(h100, q) for q in Chip._fields}
     spec = catalog.add_chip("my_chip", {**fields, "memory_bandwidth": 5e12})
     assert spec.memory_bandwidth == 5e12 and catalog.chip("my_chip") == spec
@@ -98,19 +106,19 @@ def test_user_chip_is_validated_and_usable(h100):
         catalog.add_chip("bad", {**fields, "hbm": 1})
 
 
-def test_user_model_from_dict_checks_combinations(llama3_70b):
+def test_user_model_from_dict_checks_combinations(llama3_70b, own_catalog):
     fields = llama3_70b._asdict()
     catalog.add_model("my-model", {**fields, "n_layers": 40, "n_dense_layers": 40})
     assert catalog.model("my-model").n_layers == 40
     with pytest.raises(InputError, match=r"n_heads = 64 must be a multiple of n_kv_heads = 7"):
         catalog.add_model("bad", {**fields, "n_kv_heads": 7})
-    with pytest.raises(InputError, match=r"d_model: 0 is out of range; allowed \[16, 1e\+06\]"):
+    with pytest.raises(InputError, match=r"d_model: 0 is out of range; allowed whole numbers in \[16, 1e\+06\]"):
         catalog.add_model("bad", {**fields, "d_model": 0})
     with pytest.raises(InputError, match="missing field n_layers"):
         catalog.add_model("bad", {k: v for k, v in fields.items() if k != "n_layers"})
 
 
-def test_load_user_files(tmp_path, h100):
+def test_load_user_files(tmp_path, h100, own_catalog):
     p = tmp_path / "chips.csv"
     p.write_text("chip_id," + ",".join(Chip._fields) + "\nfile_chip," + ",".join(str(x) for x in h100) + "\n")
     assert catalog.load_chips_file(p) == ["file_chip"]
@@ -121,9 +129,150 @@ def test_load_user_files(tmp_path, h100):
         catalog.load_chips_file(bad)
 
 
-def test_user_chip_missing_narrow_precisions_are_derived(h100):
+def test_user_chip_missing_narrow_precisions_are_derived(h100, own_catalog):
     fields = {q: getattr(h100, q) for q in Chip._fields if q not in ("peak_flops_fp4", "peak_ops_int8")}
     spec = catalog.add_chip("no_fp4", fields)
     e = catalog.chip_entry("no_fp4")
     assert spec.peak_flops_fp4 == h100.peak_flops_fp8
     assert e.numbers["peak_flops_fp4"].status == "derived" and e.numbers["memory_bandwidth"].status == "estimate"
+
+
+# --- hostile input: files, values, ids ----------------------------------------------------
+
+
+def _chip_fields(h100):
+    return {q: getattr(h100, q) for q in Chip._fields}
+
+
+@pytest.mark.parametrize("loader", [catalog.load_chips_file, catalog.load_models_file])
+@pytest.mark.parametrize("content,mode,message", [
+    (None, "w", "no such file"),
+    ("", "w", "empty file (no header row)"),
+    (b"\x89PNG\r\n\x1a\n\x00\xff\xfe\x00", "wb", "not a UTF-8 text (CSV) file"),
+    ("a,b\n1,2\n", "w", "missing column(s)"),
+    ("chip_id,model_id\n", "w", "no rows"),
+    ("chip_id,model_id\nx,y,z\n", "w", "line 2 has more fields than the header"),
+    ("chip_id,model_id\n" + "y" * 200_000 + ",x\n", "w", "a field is longer than 131,072 characters"),
+])
+def test_bad_files_raise_one_clear_error(tmp_path, own_catalog, loader, content, mode, message):
+    p = tmp_path / "user.csv"
+    if content is not None:
+        (p.write_bytes if mode == "wb" else p.write_text)(content)
+    before = (dict(catalog._CHIPS), dict(catalog._MODELS))
+    with pytest.raises(InputError) as info:
+        loader(p)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert (catalog._CHIPS, catalog._MODELS) == before
+
+
+def test_a_directory_is_not_a_catalog_file(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        catalog.load_chips_file(tmp_path)
+
+
+@pytest.mark.parametrize("value", [None, [1e12], {"x": 1}, True, float("nan"), "1e3x"])
+def test_add_chip_rejects_values_that_are_not_one_number(h100, own_catalog, value):
+    fields = {**_chip_fields(h100), "memory_bandwidth": value}
+    with pytest.raises(InputError, match="memory_bandwidth"):
+        catalog.add_chip("odd", fields)
+    assert "odd" not in catalog.chip_ids()
+
+
+def test_add_chip_rejects_arrays_and_non_mappings(h100, own_catalog):
+    import numpy as np
+
+    with pytest.raises(InputError, match=r"power = array\(\[1\., 2\.\]\) is not a single number"):
+        catalog.add_chip("odd", {**_chip_fields(h100), "power": np.array([1.0, 2.0])})
+    assert catalog.add_chip("odd", {**_chip_fields(h100), "power": np.float32(500.0)}).power == 500.0
+    for bad in (None, [1, 2], "peak_flops_bf16=1"):
+        with pytest.raises(InputError, match="fields must be a mapping"):
+            catalog.add_chip("odd2", bad)
+    for bad_id in (None, "", "x" * 500, "a\nb", 7):
+        with pytest.raises(InputError, match="chip_id: .* is not allowed"):
+            catalog.add_chip(bad_id, _chip_fields(h100))
+
+
+def test_an_existing_id_is_replaced_only_when_asked(h100, own_catalog):
+    old = catalog.chip_entry("nvidia_h100_sxm")
+    with pytest.raises(InputError, match=r"chip_id: 'nvidia_h100_sxm' is already in the catalog.*replace=True"):
+        catalog.add_chip("nvidia_h100_sxm", {**_chip_fields(h100), "price": 9.0})
+    assert catalog.chip_entry("nvidia_h100_sxm") is old  # provenance kept
+    catalog.add_chip("nvidia_h100_sxm", {**_chip_fields(h100), "price": 9.0}, replace=True)
+    assert catalog.chip("nvidia_h100_sxm").price == 9.0
+    fields = catalog.model("llama-3-70b")._asdict()
+    with pytest.raises(InputError, match="model_id: 'llama-3-70b' is already in the catalog"):
+        catalog.add_model("llama-3-70b", fields)
+    catalog.add_model("llama-3-70b", {**fields, "n_layers": 40, "n_dense_layers": 40}, replace=True)
+    assert catalog.model("llama-3-70b").n_layers == 40
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"n_heads": 7.5}, r"n_heads: 7\.5 is not a whole number; allowed whole numbers in \[1, 10000\]"),
+    ({"d_ff": "1e3.5"}, "d_ff = '1e3.5' is not a number"),
+    ({"hidden_size": 4096}, r"unknown field\(s\) 'hidden_size'; allowed n_layers"),
+    ({"n_layers": [80]}, r"n_layers = \[80\] is not a single number"),
+    ({"n_layers": None}, "missing field n_layers"),
+    ({"attention": "linear"}, "attention = 'linear' is not allowed; allowed: gqa, mha, mla"),
+    ({"mla": 0.5}, r"mla: 0\.5 is not a whole number"),
+])
+def test_add_model_refuses_fractions_unknown_keys_and_junk(own_catalog, change, message):
+    fields = {**catalog.model("llama-3-70b")._asdict(), **change}
+    with pytest.raises(InputError, match=message):
+        catalog.add_model("odd-model", fields)
+    assert "odd-model" not in catalog.model_ids()
+
+
+def test_add_model_rejects_non_mappings(own_catalog):
+    with pytest.raises(InputError, match="fields must be a mapping"):
+        catalog.add_model("odd-model", [("n_layers", 2)])
+
+
+def test_loading_is_all_or_nothing(tmp_path, h100, own_catalog):
+    good = ",".join(str(x) for x in h100)
+    p = tmp_path / "chips.csv"
+    p.write_text("chip_id," + ",".join(Chip._fields) + f"\nfirst,{good}\nsecond,{good.replace('8e+10', '-1', 1)}\n"
+                 + "third," + good.replace(str(h100.power), "abc") + "\n")
+    before = catalog.chip_ids()
+    with pytest.raises(InputError, match="chip 'third'"):
+        catalog.load_chips_file(p)
+    assert catalog.chip_ids() == before  # 'first' and 'second' were not added either
+    p.write_text("chip_id," + ",".join(Chip._fields) + f"\nfirst,{good}\nnvidia_h100_sxm,{good}\n")
+    with pytest.raises(InputError, match="already in the catalog"):
+        catalog.load_chips_file(p)
+    assert catalog.chip_ids() == before
+    assert catalog.load_chips_file(p, replace=True) == ["first", "nvidia_h100_sxm"]
+    models = tmp_path / "models.csv"
+    row = catalog.model_entry("llama-3-8b").info
+    header = list(row)
+    lines = [",".join(header), ",".join(f'"{row[k]}"' if k != "model_id" else "m1" for k in header),
+             ",".join(f'"{row[k]}"' if k not in ("model_id", "n_heads") else ("m2" if k == "model_id" else "7.5")
+                      for k in header)]
+    models.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="model 'm2': n_heads: 7.5 is not a whole number"):
+        catalog.load_models_file(models)
+    assert "m1" not in catalog.model_ids()
+
+
+def test_duplicate_rows_and_unknown_columns_are_refused(tmp_path, h100, own_catalog):
+    good = ",".join(str(x) for x in h100)
+    p = tmp_path / "chips.csv"
+    p.write_text("chip_id," + ",".join(Chip._fields) + f"\nsame,{good}\nsame,{good}\n")
+    with pytest.raises(InputError, match="chip 'same' appears twice"):
+        catalog.load_chips_file(p)
+    p.write_text("chip_id,memory_bandwith\nx,1e12\n")
+    with pytest.raises(InputError, match=r"unknown column\(s\) 'memory_bandwith'"):
+        catalog.load_chips_file(p)
+    p.write_text("chip_id,quantity,value\nx,power,700\nx,power,800\n")
+    with pytest.raises(InputError, match="chip 'x' gives 'power' twice"):
+        catalog.load_chips_file(p)
+    p.write_text("chip_id,quantity\nx,power\n")
+    with pytest.raises(InputError, match=r"missing column\(s\) value"):
+        catalog.load_chips_file(p)
+
+
+def test_long_and_hostile_ids_give_short_messages():
+    with pytest.raises(InputError) as info:
+        catalog.chip("z" * 100_000)
+    assert len(str(info.value)) < 300
+    with pytest.raises(InputError, match="unknown model None"):
+        catalog.model(None)

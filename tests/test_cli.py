@@ -1,13 +1,16 @@
 """The command line: JSON keys, clear one-line errors with status 2, validate on any CSV."""
 
 import csv
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from importlib import resources
 
 import pytest
 
+from workbook.calibration import fitting
 from workbook.cli import main
 
 ESTIMATE_KEYS = {"ttft_s", "tpot_s", "tokens_per_s_per_chip", "usd_per_million_tokens", "joules_per_token", "bound", "elasticity"}
@@ -25,7 +28,7 @@ def test_estimate_json(capsys):
     r = json.loads(out)
     assert ESTIMATE_KEYS <= set(r)
     assert set(r["elasticity"]) == {"memory_bandwidth", "compute", "interconnect"}
-    assert r["bound"] in ("compute", "memory", "interconnect")
+    assert r["bound"] in ("compute", "memory", "interconnect", "overhead")
     assert r["tokens_per_s_per_chip"] > 0 and r["usd_per_million_tokens"] > 0
 
 
@@ -107,3 +110,122 @@ def test_validate_missing_column_is_a_clear_error(tmp_path, capsys):
     assert code == 2 and "missing column(s) accelerator_count" in err
     code, _, err = run_cli(capsys, "validate", str(tmp_path / "nope.csv"))
     assert code == 2 and "no such file" in err
+
+
+def _digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+@pytest.fixture
+def no_prediction(monkeypatch):
+    """Predicting fails the test: cheap checks (paths, sizes) must come first."""
+    def forbidden(*a, **k):
+        raise AssertionError("rows were predicted before the paths were checked")
+    monkeypatch.setattr(fitting, "predict", forbidden)
+
+
+def test_validate_refuses_bad_paths_before_any_work(tmp_path, capsys, no_prediction):
+    src = _subset(tmp_path, n=5)
+    digest = _digest(src)
+    existing = tmp_path / "old.csv"
+    existing.write_text("keep me")
+    cases = [
+        (["--out", str(tmp_path / "missing" / "p.csv")], "does not exist; create it first"),
+        (["--out", str(tmp_path)], "is a directory; allowed: a file path"),
+        (["--out", str(src)], "is the input file; an input is never overwritten"),
+        (["--out", str(src), "--force"], "is the input file; an input is never overwritten"),
+        (["--out", str(existing)], "already exists; pass --force to replace it"),
+    ]
+    if os.path.isdir("/proc/self"):
+        cases.append((["--out", "/proc/self/p.csv"], "cannot write in the folder /proc/self"))
+    for extra, message in cases:
+        code, out, err = run_cli(capsys, "validate", str(src), *extra)
+        assert code == 2 and message in err and err.count("\n") == 1, (extra, err)
+    assert _digest(src) == digest and existing.read_text() == "keep me"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes read-only files")
+def test_validate_refuses_an_unwritable_output(tmp_path, capsys, no_prediction):
+    src = _subset(tmp_path, n=5)
+    ro = tmp_path / "ro.csv"
+    ro.write_text("x")
+    ro.chmod(0o444)
+    code, _, err = run_cli(capsys, "validate", str(src), "--out", str(ro), "--force")
+    assert code == 2 and "is not writable" in err
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda d: d, "is a directory; allowed: a CSV file"),
+    (lambda d: d / "nope.csv", "no such file"),
+])
+def test_validate_refuses_directories_and_missing_files(tmp_path, capsys, make, message):
+    code, _, err = run_cli(capsys, "validate", str(make(tmp_path)))
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_validate_survives_hostile_rows(tmp_path, capsys):
+    path = _subset(tmp_path, n=6, extra_rows=[
+        {"latency_constraint": "TTFT<=1.2.3 ms", "scenario_kind": "server"},
+        {"latency_constraint": "TTFT < 2000", "scenario_kind": "server"},
+        {"batch": "-4"}, {"batch": "2.5"}, {"source_family": "z" * 200_000},
+    ])
+    digest = _digest(path)
+    code, _, err = run_cli(capsys, "validate", str(path))
+    assert code == 2 and "a field is longer than 131,072 characters" in err
+    path = _subset(tmp_path, n=6, extra_rows=[
+        {"latency_constraint": "TTFT<=1.2.3 ms", "scenario_kind": "server"},
+        {"latency_constraint": "TTFT < 2000", "scenario_kind": "server"},
+        {"latency_constraint": "TTFT<=2,000 ms, TPOT ≤ 200 ms", "scenario_kind": "server"},
+        {"batch": "-4"}, {"batch": "2.5"}, {"chip_id": "evil\x1b[31m\nchip"},
+    ])
+    digest = _digest(path)
+    out_csv = tmp_path / "pred.csv"
+    code, out, err = run_cli(capsys, "validate", str(path), "--json", "--out", str(out_csv))
+    assert code == 0, err
+    r = json.loads(out)
+    reasons = " | ".join(r["skipped_reasons"])
+    assert "cannot read the TTFT limit" in reasons and "has no unit" in reasons
+    assert "batch '-4' is not a whole number" in reasons and "batch '2.5' is not a whole number" in reasons
+    assert "chip evil?[31m?chip not in the catalog" in reasons
+    assert r["rows"] == 12 and r["skipped"] >= 5 and r["predicted"] + r["skipped"] == 12
+    assert _digest(path) == digest
+    code, out, _ = run_cli(capsys, "validate", str(path))  # text: one line per reason, no escape codes
+    assert code == 0 and "\x1b" not in out
+
+
+def test_validate_force_replaces_an_existing_output(tmp_path, capsys):
+    src = _subset(tmp_path, n=5)
+    out_csv = tmp_path / "pred.csv"
+    out_csv.write_text("old")
+    code, _, _ = run_cli(capsys, "validate", str(src), "--out", str(out_csv), "--force")
+    assert code == 0 and out_csv.read_text().startswith("row,row_id,chip_id")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pred.csv", "rows.csv"]  # no temporary file left
+
+
+def test_calibrate_refuses_the_packaged_file_without_force(capsys, monkeypatch):
+    monkeypatch.setattr(fitting, "fit_calibration", lambda *a, **k: pytest.fail("fitted before checking --out"))
+    code, _, err = run_cli(capsys, "calibrate", "--out", str(fitting.CALIBRATION_FILE))
+    assert code == 2 and "is the packaged calibration every estimate reads; pass --force" in err
+
+
+def test_estimate_json_is_strict_and_finite_at_a_price_of_zero(capsys):
+    code, out, _ = run_cli(capsys, "estimate", "--chip", "nvidia_h100_sxm", "--model", "llama-3-8b", "--price", "0", "--json")
+    r = json.loads(out, parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    assert code == 0 and r["usd_per_million_tokens"] == 0.0
+    assert all(v == v and abs(v) < 1e30 for v in r["elasticity_all"].values())
+
+
+@pytest.mark.parametrize("args,message", [
+    (("--batch", "abc"), "--batch: 'abc' is not a number; allowed whole numbers in [1, 1e+06]"),
+    (("--price", "x" * 1000), "--price: 'xxxxxxxx"),
+    (("--input-tokens", "nan"), "--input-tokens: nan is not a finite number"),
+    (("--chips", "1e400"), "--chips: inf is not a finite number"),
+])
+def test_hostile_numbers_are_one_short_line(capsys, args, message):
+    code, _, err = run_cli(capsys, "estimate", "--chip", "nvidia_h100_sxm", "--model", "llama-3-8b", *args)
+    assert code == 2 and message in err and err.count("\n") == 1 and len(err) < 300
+
+
+def test_help_exits_zero(capsys):
+    assert run_cli(capsys, "--help")[0] == 0
+    assert run_cli(capsys, "validate", "--help")[0] == 0

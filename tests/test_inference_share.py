@@ -350,3 +350,27 @@ def test_invalid_prices_name_the_field(kwargs, field):
 def test_public_surface():
     for name in ish.__all__:
         assert hasattr(ish, name)
+
+
+# --- input checks at the public entry points ------------------------------------------------
+
+from workbook.errors import InputError  # noqa: E402
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: crossover_time(1e9, 0.0, LLMFLATION_A16Z), r"usd_per_million_tokens0: 0 is out of range; allowed \(0, inf\)"),
+    (lambda: crossover_time(0.0, 1.0, LLMFLATION_A16Z), r"training_cost: 0 is out of range"),
+    (lambda: crossover_time(1e9, 1.0, LLMFLATION_A16Z._replace(tokens_per_year0=0.0)), r"tokens_per_year0: 0 is out of range"),
+    (lambda: crossover_time(1e9, 1.0, LLMFLATION_A16Z._replace(price_decline=1.0)), r"price_decline: 1 is out of range"),
+    (lambda: cumulative_inference_cost(-1.0, 1.0, LLMFLATION_A16Z), r"t_years: -1 is out of range"),
+    (lambda: lifetime_inference_share(0.0, 0.0), "both 0, the share is undefined"),
+    (lambda: training_chip_hours(7e10, 1e12, 1e15, 1.5), r"mfu: 1\.5 is out of range; allowed \(0, 1\]"),
+    (lambda: total_inference_cost(-1.0, LLMFLATION_A16Z), r"usd_per_million_tokens0: -1 is out of range"),
+])
+def test_public_functions_reject_bad_input(call, message):
+    with pytest.raises(InputError, match=message):
+        call()
+
+
+def test_jitted_crossover_is_unchecked_and_unchanged():
+    assert float(crossover(1e9, 1.0, LLMFLATION_A16Z)) == pytest.approx(float(crossover_time(1e9, 1.0, LLMFLATION_A16Z)))

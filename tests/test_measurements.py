@@ -28,7 +28,16 @@ def test_dataset_profiles_fill_missing_lengths():
 @pytest.mark.parametrize("field,value,reason", [
     ("chip_id", "", "no chip_id"), ("model_id", "gpt-9", "model gpt-9 not in the catalog"),
     ("precision_id", "fp2", "precision fp2 not modelled"), ("value_per_accelerator", "abc", "no measured value"),
-    ("workload", "mystery", "no input/output length"), ("accelerator_count", "-1", "no accelerator_count"),
+    ("workload", "mystery", "no input/output length"), ("accelerator_count", "", "no accelerator_count"),
+    ("accelerator_count", "-1", "accelerator_count '-1' is not a whole number in [1, 100000]"),
+    ("accelerator_count", "2.5", "accelerator_count '2.5' is not a whole number"),
+    ("batch", "-4", "batch '-4' is not a whole number in [1, 1e+06] (leave it blank if the submitter tuned it)"),
+    ("batch", "2.5", "batch '2.5' is not a whole number"), ("batch", "nan", "batch 'nan' is not a whole number"),
+    ("value_per_accelerator", "1e300", "value_per_accelerator 1e+300 is out of range"),
+    ("input_tokens_mean", "-5", "input_tokens_mean -5 is out of range; allowed (0, 1e+07] tokens"),
+    ("latency_constraint", "TTFT<=1.2.3 ms", "cannot read the TTFT limit"),
+    ("latency_constraint", "TTFT < 2000", "the TTFT limit 2000 has no unit"),
+    ("chip_id", "x\n" * 50, "chip x?x?x?"),
 ])
 def test_bad_rows_are_skipped_with_a_reason(field, value, reason):
     r = {"chip_id": "nvidia_h100_sxm", "accelerator_count": "8", "model_id": "llama-2-70b", "precision_id": "fp8",
@@ -43,3 +52,88 @@ def test_missing_columns_raise(tmp_path):
     p.write_text("a,b\n1,2\n")
     with pytest.raises(InputError, match="missing column"):
         measurements.read_rows(p)
+
+
+ROW = {"chip_id": "nvidia_h100_sxm", "accelerator_count": "8", "model_id": "llama-2-70b", "precision_id": "fp8",
+       "scenario_kind": "server", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
+       "output_tokens_mean": "", "batch": "", "value_per_accelerator": "3000"}
+
+
+@pytest.mark.parametrize("text,limits", [
+    ("TTFT<=2,000 ms, TPOT<=200 ms", (2.0, 0.2)),
+    ("TTFT < 2000 ms; TPOT < 0.2 s", (2.0, 0.2)),
+    ("TTFT ≤ 2 s, TPOT ≤ 40ms", (2.0, 0.04)),
+    ("TTFT =< 450 ms (p99)", (0.45, None)),
+    ("TTFT (p99) <= 6000 ms, TPOT (p99) <= 175 ms", (6.0, 0.175)),
+    ("ttft<=2e3 ms", (2.0, None)),
+    ("TPOT<=500 us", (None, 5e-4)),
+    ("", (None, None)),
+    ("none (Offline)", (None, None)),
+])
+def test_latency_limits_read_every_common_spelling(text, limits):
+    got = measurements.latency_limits(text)
+    assert got == pytest.approx(limits) if None not in limits else got == limits
+
+
+@pytest.mark.parametrize("text,message", [
+    ("TTFT < 2000", "has no unit; allowed units ms, s, us"),
+    ("TTFT<=abc ms", "cannot read the TTFT limit"),
+    ("TTFT<=1.2.3 ms", "cannot read the TTFT limit"),
+    ("TTFT >= 3 s", "cannot read the TTFT limit"),
+    ("TTFT<=2 hours", "unknown unit 'hours'"),
+    ("TTFT<=0 ms", "out of range; allowed [1e-06, 3600] s"),
+    ("p99 <= 2 s", "names neither TTFT nor TPOT"),
+    ("TTFT<=2 s, TTFT<=3 s", "two different TTFT limits"),
+])
+def test_unreadable_latency_limits_are_named(text, message):
+    with pytest.raises(InputError, match="latency_constraint") as info:
+        measurements.latency_limits(text)
+    assert message in str(info.value)
+
+
+def test_parsed_limits_reach_the_row_and_unreadable_ones_skip_it():
+    m = measurements.scenario_from_row(0, {**ROW, "latency_constraint": "TTFT<=2,000 ms, TPOT < 200 ms"})
+    assert (m.ttft_limit, m.tpot_limit) == pytest.approx((2.0, 0.2))
+    assert m.batch is None  # blank batch: tuned by the submitter
+    assert measurements.scenario_from_row(0, {**ROW, "batch": "8.0"}).batch == 8.0
+    out = measurements.scenario_from_row(0, {**ROW, "latency_constraint": "TTFT<=2000"})
+    assert isinstance(out, str) and out.startswith("latency_constraint 'TTFT<=2000'")
+
+
+def _csv(tmp_path, text, name="rows.csv", mode="w"):
+    p = tmp_path / name
+    (p.write_bytes if mode == "wb" else p.write_text)(text)
+    return p
+
+
+HEADER = ",".join(measurements.REQUIRED_COLUMNS)
+
+
+@pytest.mark.parametrize("content,mode,message", [
+    ("", "w", "empty file (no header row)"),
+    (b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "wb", "not a UTF-8 text (CSV) file"),
+    (HEADER + "\n" + "x" * 200_000 + "\n", "w", "a field is longer than 131,072 characters"),
+])
+def test_unreadable_files_raise_one_clear_error(tmp_path, content, mode, message):
+    with pytest.raises(InputError, match="rows.csv") as info:
+        measurements.read_rows(_csv(tmp_path, content, mode=mode))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_directories_missing_and_oversized_files_are_refused(tmp_path, monkeypatch):
+    with pytest.raises(InputError, match="is a directory; allowed: a CSV file"):
+        measurements.read_rows(tmp_path)
+    with pytest.raises(InputError, match="no such file"):
+        measurements.read_rows(tmp_path / "nope.csv")
+    p = _csv(tmp_path, HEADER + "\n" + "1,2,3,4,5,6,7,8,9,10\n" * 5)
+    monkeypatch.setattr(measurements, "MAX_ROWS", 3)
+    with pytest.raises(InputError, match="more than 3 rows; allowed at most 3"):
+        measurements.read_rows(p)
+    monkeypatch.setattr(measurements, "MAX_FILE_BYTES", 10)
+    with pytest.raises(InputError, match="too large; allowed at most"):
+        measurements.read_rows(p)
+
+
+def test_byte_order_mark_is_accepted(tmp_path):
+    p = _csv(tmp_path, ("\ufeff" + HEADER + "\n").encode("utf-8"), mode="wb")
+    assert measurements.read_rows(p) == []

@@ -352,3 +352,52 @@ def test_allocation_on_capped_simplex_and_finite(fields, lam, beta, spot):
     assert np.isfinite(float(value))
     assert all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree_util.tree_leaves(grads))
 
+
+
+# --- input checks and the size bound --------------------------------------------------------
+
+from workbook.econ.portfolio import MAX_SUPPLIERS, delivery_scenarios  # noqa: E402
+from workbook.errors import InputError  # noqa: E402
+
+P4 = jnp.full(4, 0.25)
+X4 = jnp.array([0.0, 1.0, 2.0, 3.0])
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: cvar(X4, jnp.full(4, 0.5), 0.5), r"probabilities: they sum to 2; allowed: a sum of 1"),
+    (lambda: cvar(X4, P4, 1.0), r"beta: 1 is out of range; allowed \(0, 1\)"),
+    (lambda: value_at_risk(X4, jnp.array([1.5, -0.5, 0.0, 0.0]), 0.5), r"probabilities: 1\.5 \(element 0\)"),
+    (lambda: smooth_cvar(X4, P4, 0.9, 0.0), r"temperature: 0 is out of range; allowed \(0, inf\)"),
+    (lambda: rockafellar_uryasev_objective(1.0, X4, P4, 1.0), r"beta: 1 is out of range; allowed \[0, 1\)"),
+    (lambda: normal_cvar(0.0, -1.0, 0.95), r"sd_loss: -1 is out of range"),
+    (lambda: normal_value_at_risk(0.0, 1.0, 1.0), r"beta: 1 is out of range"),
+    (lambda: project_onto_simplex(jnp.array([jnp.nan, 1.0])), r"y: nan \(element 0\) is not a finite number"),
+    (lambda: project_onto_capped_simplex(jnp.ones(2), jnp.array([0.3, 0.3])), "demand exceeds total capacity"),
+    (lambda: scenario_costs(jnp.array([1.0, 1.0]), jnp.ones(2), 5.0), r"shares: they sum to 2; allowed: a sum of 1"),
+    (lambda: mean_cvar_cost(jnp.array([0.2, 0.5, 0.3]), SUPPLIERS, SPOT, -1.0), r"risk_aversion: -1 is out of range"),
+    (lambda: mean_cvar_cost(jnp.array([0.2, 0.5, 0.3]), SUPPLIERS, SPOT, 1.0, 1.0), r"beta: 1 is out of range"),
+    (lambda: mean_cvar_cost(jnp.array([0.0, 0.2, 0.8]), SUPPLIERS, SPOT), r"shares: 0\.8 \(element 2\) exceeds"),
+    (lambda: scenario_probabilities(jnp.array([0.5, 1.5])), r"delivery_probability: 1\.5 \(element 1\)"),
+    (lambda: optimal_allocation(SUPPLIERS._replace(delivery_probability=jnp.array([0.97, 1.5, 0.5])), SPOT),
+     r"suppliers\.delivery_probability: 1\.5 \(element 1\) is out of range; allowed \[0, 1\]"),
+    (lambda: optimal_allocation(SUPPLIERS, SPOT, -0.5), r"risk_aversion: -0\.5 is out of range"),
+    (lambda: optimal_allocation(SUPPLIERS, SPOT, 1.0, 1.0), r"beta: 1 is out of range"),
+    (lambda: optimal_allocation(SUPPLIERS, -SPOT), r"spot_price: -6 is out of range"),
+    (lambda: optimal_cost(SUPPLIERS, SPOT, temperature=0.0), r"temperature: 0 is out of range"),
+    (lambda: value_of_alternative(3, SUPPLIERS, SPOT), r"index: 3 is out of range; allowed whole numbers in \[0, 2\]"),
+])
+def test_public_functions_reject_bad_input(call, message):
+    with pytest.raises(InputError, match=message) as info:
+        call()
+    assert "\n" not in str(info.value)
+
+
+def test_too_many_suppliers_are_refused_before_any_work():
+    n = MAX_SUPPLIERS + 1
+    many = Supplier(jnp.linspace(1.0, 2.0, n), jnp.ones(n), jnp.zeros(n), jnp.full(n, 0.5), jnp.full(n, 0.9),
+                    jnp.full(n, 2025.0))
+    for call in (lambda: optimal_allocation(many, SPOT), lambda: optimal_cost(many, SPOT),
+                 lambda: delivery_scenarios(n), lambda: jax.jit(optimal_allocation)(many, SPOT)):
+        with pytest.raises(InputError, match=rf"suppliers: {n} is too many .* allowed at most {MAX_SUPPLIERS}: merge"):
+            call()
+    assert delivery_scenarios(2).shape == (4, 2)

@@ -7,7 +7,10 @@ from workbook.specs import PRECISIONS, Chip, Workload, stack, workload
 
 def test_precision_presets_set_bits():
     w = workload("fp4", batch=8, chips=2)
-    assert (w.weight_bits, w.activation_bits, w.kv_bits) == (4.0, 4.0, 8.0)
+    # NVFP4: 4-bit values plus an FP8 scale per 16 (4.5 bits), FP4 math, FP8 KV cache
+    assert (w.weight_bits, w.activation_bits, w.kv_bits) == (4.5, 4.0, 8.0)
+    assert workload("mxfp4").weight_bits == 4.25  # OCP MX: an E8M0 scale per 32 values
+    assert workload("w8a16").activation_bits == 16.0  # weight-only int8
     assert w.batch == 8.0 and w.chips == 2.0
     assert workload("int8").integer_math == 1.0
 

@@ -4,10 +4,12 @@
     workbook models [--json]
     workbook estimate --chip ID --model ID [--precision fp8] [--batch N] [--input-tokens N]
                       [--output-tokens N] [--chips N] [--price USD_PER_HOUR] [--roofline] [--json]
-    workbook validate FILE.csv [--json] [--out predictions.csv] [--roofline]
-    workbook calibrate [--out PATH]
+    workbook validate FILE.csv [--json] [--out predictions.csv [--force]] [--roofline]
+    workbook calibrate [--out PATH [--force]]
 
-Bad input exits with status 2 and one line naming the field and the allowed range.
+Bad input exits with status 2 and one line naming the field and the allowed range. Paths are
+checked before any work; an input file is never overwritten, an existing file only with
+``--force``, and files are written atomically. JSON output never holds NaN or infinity.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import math
 import os
 import sys
+import warnings
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no GPU probe warnings on CPU-only machines
 
@@ -28,16 +31,47 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
+def _one_line(text, limit: int = 400) -> str:
+    """``text`` as one printable line of at most ``limit`` characters."""
+    flat = " ".join("".join(ch if ch.isprintable() or ch.isspace() else "?" for ch in str(text)).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _shown(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
 def _positive_int(field, value, high):
-    return int(require(field, _number(field, value), low=1, high=high, integer=True))
+    allowed = f"whole numbers in [1, {high:g}]"
+    return int(require(field, _number(field, value, allowed), low=1, high=high, integer=True))
 
 
-def _number(field, value):
-    """A command-line string as a float, or InputError naming the option."""
+def _number(field, value, allowed: str):
+    """A command-line string as a float, or InputError naming the option and what is allowed."""
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{field}: {value!r} is not a number") from None
+        raise InputError(f"{field}: {_shown(value)} is not a number; allowed {allowed}") from None
+
+
+def _finite_json(x):
+    """``x`` with every non-finite float replaced by None (strict JSON has no NaN or inf)."""
+    if isinstance(x, dict):
+        return {str(k): _finite_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_json(v) for v in x]
+    if isinstance(x, (bool, str, int)) or x is None:
+        return x
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return f if math.isfinite(f) else None
+
+
+def _print_json(x) -> None:
+    print(json.dumps(_finite_json(x), indent=1, allow_nan=False))
 
 
 def cmd_chips(args) -> int:
@@ -50,7 +84,7 @@ def cmd_chips(args) -> int:
             c = by_chip.setdefault(r["chip_id"], {"chip_id": r["chip_id"], "name": r["name"], **{
                 k: catalog.chip_info(r["chip_id"]).get(k, "") for k in ("vendor", "family", "availability")}, "quantities": {}})
             c["quantities"][r["quantity"]] = {k: r[k] for k in ("value", "low", "high", "unit", "status", "source", "date", "note")}
-        print(json.dumps(list(by_chip.values()), indent=1))
+        _print_json(list(by_chip.values()))
         return 0
     print(f"{'chip_id':24} {'quantity':24} {'value':>11} {'range':>23}  {'status':12} source (date)")
     for r in rows:
@@ -73,7 +107,7 @@ def cmd_models(args) -> int:
             "source": e.info.get("source", ""), "date": e.info.get("date", ""),
         })
     if args.json:
-        print(json.dumps(out, indent=1))
+        _print_json(out)
     else:
         for m in out:
             print(f"{m['model_id']:18} {m['params_total'] / 1e9:8.1f}B total {m['params_active'] / 1e9:7.1f}B active  {m['source'][:60]}")
@@ -91,7 +125,8 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     t_in = _positive_int("--input-tokens", input_tokens, 1e7)
     t_out = _positive_int("--output-tokens", output_tokens, 1e7)
     if price is not None:
-        p = require("--price", _number("--price", price), low=0, high=1e4, unit="USD per chip-hour")
+        p = require("--price", _number("--price", price, "[0, 10000] USD per chip-hour"), low=0, high=1e4,
+                    unit="USD per chip-hour")
         chip = chip._replace(price=p)
     w = specs.workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out, chips=1)
     if chips is None:
@@ -113,14 +148,16 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
             raise InputError(f"--batch {b} does not fit on {g} x {chip_id} with {model_id} at {precision}: "
                              f"at most {largest} fit; this batch needs {need} chips (use --chips {need} or --batch {largest})")
     w = w._replace(batch=float(b))
+    note = calibration.calibration_problem() if calibrated else None
     eff = calibration.efficiency(chip_id) if calibrated else Efficiency()
+    calibrated = calibrated and note is None
 
     chip_e, _, perf = analysis.serving_elasticities(chip, model, w, eff)
     k = analysis.METRICS.index("tokens_per_s_per_chip")
     base = float(perf.tokens_per_s_per_chip)
     el = {f: float(getattr(chip_e, f)[k]) for f in chip._fields}
     compute = float(analysis.compute_elasticity(chip_e)[k])
-    finite = all(math.isfinite(float(x)) for x in perf[:6])
+    finite = all(math.isfinite(float(x)) for x in perf[:6]) and all(math.isfinite(x) for x in (*el.values(), compute))
     if not finite:
         raise InputError("the model gave a non-finite result for these inputs; check --input-tokens/--output-tokens")
     info = catalog.chip_info(chip_id)
@@ -128,7 +165,7 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
         "chip": chip_id, "chip_name": info.get("name", chip_id), "chip_availability": info.get("availability", ""),
         "model": model_id, "precision": precision, "batch": b, "chips": g,
         "input_tokens": t_in, "output_tokens": t_out, "usd_per_chip_hour": float(chip.price),
-        "calibrated": calibrated,
+        "calibrated": calibrated, **({"calibration_note": note} if note else {}),
         "ttft_s": float(perf.ttft), "tpot_s": float(perf.tpot),
         "tokens_per_s_per_chip": base, "tokens_per_s_per_user": float(perf.tokens_per_s_per_user),
         "usd_per_million_tokens": float(perf.usd_per_million_tokens), "joules_per_token": float(perf.joules_per_token),
@@ -144,11 +181,12 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
 def cmd_estimate(args) -> int:
     r = estimate(args.chip, args.model, args.precision, args.batch, args.input_tokens, args.output_tokens, args.chips, args.price, not args.roofline)
     if args.json:
-        print(json.dumps(r, indent=1))
+        _print_json(r)
         return 0
     e = r["elasticity"]
-    print(f"{r['model']} on {r['chips']} x {r['chip_name']} ({r['chip']}), {r['precision']}, batch {r['batch']}, "
-          f"{r['input_tokens']} in / {r['output_tokens']} out, {'calibrated' if r['calibrated'] else 'bare roofline'}")
+    print(f"{r['model']} on {r['chips']} x {_one_line(r['chip_name'], 80)} ({r['chip']}), {r['precision']}, batch {r['batch']}, "
+          f"{r['input_tokens']} in / {r['output_tokens']} out, {'calibrated' if r['calibrated'] else 'bare roofline'}"
+          + (" (calibration.json unusable: see the warning)" if r.get("calibration_note") else ""))
     print(f"  TTFT {r['ttft_s'] * 1e3:.1f} ms   TPOT {r['tpot_s'] * 1e3:.2f} ms   {r['tokens_per_s_per_user']:.1f} tokens/s per user")
     print(f"  {r['tokens_per_s_per_chip']:.1f} output tokens/s per chip   ${r['usd_per_million_tokens']:.3f} per M tokens at ${r['usd_per_chip_hour']:.2f}/chip-h   {r['joules_per_token']:.3f} J/token")
     print(f"  decode step bound by {r['bound']}, whole cycle (prefill + decode) by {r['cycle_bound']}; memory {r['memory_gb_per_chip']:.1f} of {r['memory_gb_usable_per_chip']:.1f} GB usable per chip (max batch {r['max_batch']})")
@@ -159,13 +197,13 @@ def cmd_estimate(args) -> int:
 def cmd_validate(args) -> int:
     from workbook.calibration import report
 
-    r = report.validate(args.file, out=args.out, calibrated=not args.roofline)
+    r = report.validate(args.file, out=args.out, calibrated=not args.roofline, force=args.force)
     if args.json:
-        print(json.dumps(r, indent=1, default=float))
+        _print_json(r)
         return 0
-    print(f"{r['file']}: {r['rows']} rows, {r['predicted']} predicted, {r['skipped']} skipped ({r['calibration']})")
+    print(f"{_one_line(r['file'], 200)}: {r['rows']} rows, {r['predicted']} predicted, {r['skipped']} skipped ({r['calibration']})")
     for why, n in r["skipped_reasons"].items():
-        print(f"  skipped {n}: {why}")
+        print(f"  skipped {n}: {_one_line(why)}")
     fmt = lambda x, pct=False: "n/a" if x is None else (f"{100 * x:.1f}%" if pct else f"{x:.1f}%")  # noqa: E731
     print(f"  all rows: median |error| {fmt(r['mdape'])}, within 25%: {fmt(r['within_25pct'], True)}")
     print(f"  offline:  median |error| {fmt(r['offline_mdape'])}, within 25%: {fmt(r['offline_within_25pct'], True)}")
@@ -173,20 +211,20 @@ def cmd_validate(args) -> int:
     for title, key in (("source", "by_source"), ("chip", "by_chip")):
         print(f"  by {title}:")
         for k, v in r[key].items():
-            print(f"    {k:40} n={v['n']:4}  MdAPE {fmt(v['mdape'])}  within 25% {fmt(v['within_25pct'], True)}")
+            print(f"    {_one_line(k, 60):40} n={v['n']:4}  MdAPE {fmt(v['mdape'])}  within 25% {fmt(v['within_25pct'], True)}")
     if args.out:
-        print(f"  predictions written to {args.out}")
+        print(f"  predictions written to {_one_line(args.out, 200)}")
     return 0
 
 
 def cmd_calibrate(args) -> int:
     from workbook.calibration import report
 
-    cal = report.build_calibration(out=args.out)
+    cal = report.build_calibration(out=args.out, force=args.force)
     e = cal["errors"]
     for k, v in e.items():
         print(f"{k:28} MdAPE {v['mdape']}%  within 25% {v['within_25pct']}  offline MdAPE {v['offline_mdape']}%")
-    print(f"written to {args.out}" if args.out else "(not written: pass --out PATH)")
+    print(f"written to {_one_line(args.out, 200)}" if args.out else "(not written: pass --out PATH)")
     return 0
 
 
@@ -214,24 +252,39 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="predict measured results in a CSV and report the error")
     v.add_argument("file")
     v.add_argument("--json", action="store_true")
-    v.add_argument("--out")
+    v.add_argument("--out", help="also write one line per row here (never the input; an existing file needs --force)")
+    v.add_argument("--force", action="store_true", help="replace an existing --out file")
     v.add_argument("--roofline", action="store_true")
     v.set_defaults(func=cmd_validate)
     k = sub.add_parser("calibrate", help="refit the efficiency factors on the packaged calibration table")
-    k.add_argument("--out")
+    k.add_argument("--out", help="write calibration.json here (an existing file, the packaged one included, needs --force)")
+    k.add_argument("--force", action="store_true", help="replace an existing --out file")
     k.set_defaults(func=cmd_calibrate)
     return p
 
 
 def main(argv=None) -> int:
+    """Run one command; returns the exit status (0 done, 2 bad input, 130 interrupted)."""
     try:
-        args = parser().parse_args(argv)
-        return args.func(args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                args = parser().parse_args(argv)
+                return args.func(args)
+            finally:
+                shown = (str(w.message) for w in caught if issubclass(w.category, UserWarning))
+                for text in dict.fromkeys(shown):  # e.g. an unusable calibration.json, once each
+                    print(f"workbook: warning: {_one_line(text)}", file=sys.stderr)
     except InputError as err:
-        print(f"workbook: error: {err}", file=sys.stderr)
+        print(f"workbook: error: {_one_line(err)}", file=sys.stderr)
         return 2
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        print("workbook: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

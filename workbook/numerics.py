@@ -39,14 +39,20 @@ def smooth_max_norm(times, temperature):
     is differentiable in every argument, so gradients tell how much each resource matters
     near the regime switch. ``max <= result <= n^tau * max``: with ``tau = 0.1`` and two
     resources, at most 7.2 % above the sharp roofline. ``tau`` is dimensionless; values
-    below ``1e-4`` are treated as ``1e-4`` (sharp to 0.007 %).
+    below ``1e-4`` are treated as ``1e-4`` (sharp to 0.007 %). A time of 0 (no prompt, say)
+    adds nothing, with a derivative of 0.
 
     >>> round(float(smooth_max_norm((1.0, 1.0), 1.0)), 4), round(float(smooth_max_norm((3.0, 1.0), 1e-4)), 4)
     (2.0, 3.0)
     """
     tau = jnp.maximum(jnp.asarray(temperature, jnp.float32), MIN_NORM_TEMPERATURE)
-    logs = jnp.log(jnp.stack([jnp.asarray(t, jnp.float32) for t in times]))
-    return jnp.exp(tau * logsumexp(logs / tau, axis=0))
+    ts = jnp.stack([jnp.asarray(t, jnp.float32) for t in times])
+    # a zero time contributes nothing, and its derivative is 0 (not 0 * inf = NaN): log is taken
+    # of non-zero times only (a double ``where``); all zero gives 0
+    zero = ts == 0  # (NaN stays NaN)
+    some = jnp.any(~zero, axis=0)
+    logs = jnp.where(zero, jnp.where(some, -jnp.inf, 0.0), jnp.log(jnp.where(zero, 1.0, ts)))
+    return jnp.where(some, jnp.exp(tau * logsumexp(logs / tau, axis=0)), 0.0)
 
 
 def softplus_max(a, b, temperature):

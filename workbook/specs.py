@@ -7,7 +7,8 @@ stacked records (see :func:`stack`). Names, sources and statuses are *not* store
 they live in the catalog (:mod:`workbook.catalog`), keyed by id.
 
 Notation (jax-ml scaling book): B batch, T sequence length, D d_model, F d_ff,
-L layers, N query heads, K KV heads, H head dim, V vocabulary.
+L layers, N query heads, K KV heads, H head dim, V vocabulary. A :class:`Deployment`
+says how one replica is split over its chips (tensor, pipeline, expert, data parallel).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Chip(NamedTuple):
     interconnect_latency: float  # s, fixed latency of one collective (Erdil 2025: 6 us)
     power: float  # W, TDP
     price: float  # USD per chip-hour (a dated scenario input)
+    scale_up_chips: float  # chips in one scale-up domain (8-GPU NVLink, NVL72, a TPU pod slice)
+    scale_out_bandwidth: float  # bytes/s per chip between scale-up domains (NICs), one direction
 
 
 class Model(NamedTuple):
@@ -71,6 +74,30 @@ class Workload(NamedTuple):
     activation_bits: float = 16.0  # selects the peak: <=4 FP4, <=8 FP8/INT8, else BF16
     kv_bits: float = 16.0
     integer_math: float = 0.0  # 1: 8-bit math on the INT8 units instead of FP8
+    output_cv: float = 0.0  # coefficient of variation of output lengths (0: all equal)
+
+
+class Deployment(NamedTuple):
+    """How one replica is spread over its chips: ``chips = tp * pp * dp``.
+
+    * ``tp`` -- tensor parallelism of attention and dense layers (Megatron: heads and MLP
+      columns split, two all-reduces per layer);
+    * ``pp`` -- pipeline stages, each holding ``L / pp`` layers (point-to-point sends);
+    * ``dp`` -- data-parallel attention groups inside the replica, each holding the
+      attention and dense weights (split ``tp`` ways) and the KV cache of ``B / dp`` sequences;
+    * ``ep`` -- expert parallelism: 1 (experts split ``tp`` ways like dense layers) or
+      ``tp * dp`` (whole experts spread over all chips of a stage, all-to-all dispatch).
+    """
+
+    tp: float = 1.0
+    pp: float = 1.0
+    ep: float = 1.0
+    dp: float = 1.0
+
+
+def tensor_parallel(chips) -> Deployment:
+    """The deployment of ``chips`` chips as one tensor-parallel group (no PP, EP or DP)."""
+    return Deployment(tp=chips, pp=1.0, ep=1.0, dp=1.0)
 
 
 class Efficiency(NamedTuple):
@@ -86,20 +113,30 @@ class Efficiency(NamedTuple):
     interconnect: float = 1.0  # fraction of peak scale-up bandwidth reached
     collective_latency: float = 1.0  # multiplier on the chip's per-collective latency (software stack)
     moe: float = 1.0  # efficiency of routed-expert matmuls relative to dense ones (grouped GEMMs, imbalance)
-    step_overhead: float = 0.0  # s per decode step not hidden by the roofline (launches, sampling)
+    step_overhead: float = 0.0  # s per decode step outside the layers (scheduling, sampling)
     temperature: float = 0.1  # roofline overlap: 0 = perfect overlap (max), 1 = none (sum)
+    kernel_time: float = 0.0  # s of launch and synchronisation per kernel not hidden by the roofline
+    kernels_per_layer: float = 0.0  # kernels one transformer layer launches (after fusion)
+    comm_overlap: float = 0.0  # share of collective time hidden under compute and memory traffic (0..1)
 
 
-# Precision presets: (weight, activation, KV cache) bits and integer math.
-# Sources: MLPerf/TensorRT-LLM recipes (fp8 = W8A8 with FP8 KV cache; NVFP4 keeps an FP8 KV
-# cache; int4 = AWQ-style weight-only with 16-bit math).
+# Precision presets: (weight, activation, KV cache) bits per element and integer math.
+# Weight bits include block scales: NVFP4 stores a shared FP8 (E4M3) scale per 16 FP4 values,
+# 4 + 8/16 = 4.5 bits (NVIDIA, "Introducing NVFP4", 2025); OCP MXFP4 a shared E8M0 scale per
+# 32 values, 4 + 8/32 = 4.25 bits (OCP Microscaling Formats v1.0, 2023); AWQ/GPTQ int4 a
+# 16-bit scale per group of 128 weights, 4 + 16/128 = 4.125 bits (AWQ, Lin et al. 2024).
+# Activation bits select the math rate: <= 4 FP4, <= 8 FP8/INT8, else BF16; weight-only
+# formats (w8a16, int4 = W4A16) dequantise to 16-bit math. Sources: MLPerf/TensorRT-LLM
+# recipes (fp8 = W8A8 with an FP8 KV cache; NVFP4 keeps an FP8 KV cache).
 PRECISIONS: dict[str, tuple[float, float, float, float]] = {
     "bf16": (16.0, 16.0, 16.0, 0.0),
     "fp16": (16.0, 16.0, 16.0, 0.0),
     "fp8": (8.0, 8.0, 8.0, 0.0),
     "int8": (8.0, 8.0, 8.0, 1.0),
-    "fp4": (4.0, 4.0, 8.0, 0.0),
-    "int4": (4.0, 16.0, 16.0, 0.0),
+    "w8a16": (8.0, 16.0, 16.0, 0.0),
+    "fp4": (4.5, 4.0, 8.0, 0.0),
+    "mxfp4": (4.25, 4.0, 8.0, 0.0),
+    "int4": (4.125, 16.0, 16.0, 0.0),
 }
 
 
@@ -110,11 +147,13 @@ def workload(
     input_tokens: float = 1024.0,
     output_tokens: float = 256.0,
     chips: float = 1.0,
+    output_cv: float = 0.0,
 ) -> Workload:
     """A :class:`Workload` with the bits of a named precision preset (see ``PRECISIONS``).
 
     Checks its inputs (:func:`workbook.errors.require`): batch, prompt and output tokens and
-    chips are finite numbers >= 1 (the prompt may be 0 tokens); a bad value raises
+    chips are finite numbers >= 1 (the prompt may be 0 tokens), ``output_cv`` (the spread
+    of output lengths, standard deviation / mean) is in [0, 10]; a bad value raises
     :class:`~workbook.errors.InputError` naming it.
     """
     from workbook.errors import require, require_choice
@@ -123,7 +162,8 @@ def workload(
     return Workload(require("batch", batch, low=1, unit="sequences"),
                     require("input_tokens", input_tokens, low=0, unit="tokens"),
                     require("output_tokens", output_tokens, low=1, unit="tokens"),
-                    require("chips", chips, low=1), w, a, kv, integer)
+                    require("chips", chips, low=1), w, a, kv, integer,
+                    require("output_cv", output_cv, low=0, high=10))
 
 
 def stack(records):

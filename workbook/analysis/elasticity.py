@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from workbook.model import serving
-from workbook.specs import Chip, Efficiency, Model, Workload, as_arrays
+from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, as_arrays, tensor_parallel
 
 # Outputs whose elasticities are reported, in this order.
 METRICS = ("tokens_per_s_per_chip", "ttft", "tpot", "usd_per_million_tokens")
@@ -38,37 +38,53 @@ def elasticities(fn, *records):
     Returns
     -------
     tuple of records, one per input and of the same type: ``x * d log fn / dx``.
-    A field that is 0 has elasticity 0.
+    A field that is 0 has elasticity 0 (also where ``d log fn / dx`` is infinite there).
     """
     records = tuple(as_arrays(r) for r in records)
     grads = jax.grad(lambda *rs: jnp.log(fn(*rs)), argnums=tuple(range(len(records))))(*records)
-    return tuple(jax.tree.map(lambda g, x: g * x, g_r, r) for g_r, r in zip(grads, records))
+    return tuple(jax.tree.map(_times_value, g_r, r) for g_r, r in zip(grads, records))
 
 
-def _log_metrics(chip, m, w, eff):
-    p = serving.performance(chip, m, w, eff)
+def _times_value(g, x):
+    """``x * g``, and 0 where the field ``x`` is 0 (not ``0 * inf`` or ``0 * NaN``)."""
+    return jnp.where(x == 0, 0.0, g * x)
+
+
+def _log_metrics(chip, m, w, eff, d=None):
+    p = serving.performance(chip, m, w, eff, d)
     return jnp.log(jnp.stack([getattr(p, k) for k in METRICS])), p
 
 
-def _serving_elasticities(chip, m, w, eff):
+def _serving_elasticities(chip, m, w, eff, d=None):
     """``(Chip, Workload, Performance)``: elasticities of each metric (arrays of shape
-    ``(len(METRICS),)``) and the performance they were taken at."""
-    jac, perf = jax.jacrev(_log_metrics, argnums=(0, 2), has_aux=True)(chip, m, w, eff)
-    chip_e, w_e = (jax.tree.map(lambda g, x: g * x, j, r) for j, r in zip(jac, (chip, w)))
+    ``(len(METRICS),)``) and the performance they were taken at.
+
+    At a price of 0 the cost is 0 and its log undefined; the cost is then proportional to the
+    price, so its elasticities do not depend on the price's level and are taken at a price of
+    1: their limit as the price falls to 0 (1 for the price itself). The other metrics do not
+    depend on the price."""
+    perf = serving.performance(chip, m, w, eff, d)
+    free = (chip.price == 0) & (perf.usd_per_million_tokens == 0)
+    at = chip._replace(price=jnp.where(free, 1.0, chip.price))
+    jac, _ = jax.jacrev(_log_metrics, argnums=(0, 2), has_aux=True)(at, m, w, eff, d)
+    chip_e, w_e = (jax.tree.map(_times_value, j, r) for j, r in zip(jac, (at, w)))
     return chip_e, w_e, perf
 
 
 serving_elasticities_jit = jax.jit(_serving_elasticities)
 
 
-def serving_elasticities(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency()):
+def serving_elasticities(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(),
+                         deployment: Deployment | None = None):
     """Elasticities of every metric in ``METRICS`` to every chip and workload field.
 
     Returns ``(chip_e, workload_e, performance)``: a :class:`Chip` and a :class:`Workload`
     whose fields are arrays of shape ``(4,)`` in the order of ``METRICS``, and the
-    :class:`~workbook.serving.Performance` at that point.
+    :class:`~workbook.model.serving.Performance` at that point. ``deployment`` defaults to
+    tensor parallelism over ``w.chips``.
     """
-    return serving_elasticities_jit(*(as_arrays(r) for r in (chip, m, w, eff)))
+    d = tensor_parallel(w.chips) if deployment is None else deployment
+    return serving_elasticities_jit(*(as_arrays(r) for r in (chip, m, w, eff, d)))
 
 
 def elasticity_table(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency()) -> list[dict]:

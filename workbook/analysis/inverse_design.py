@@ -15,59 +15,61 @@ import numpy as np
 from workbook import catalog
 from workbook.analysis.elasticity import METRIC_LABELS, METRICS
 from workbook.calibration import calibrated_efficiency
-from workbook.errors import InputError, require_choice
+from workbook.errors import InputError, require, require_choice
 from workbook.model import serving
 from workbook.numerics import BISECTION_STEPS, implicit_root
-from workbook.specs import Chip, Efficiency, Model, Workload, as_arrays
+from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, as_arrays, tensor_parallel
 
 def _onehot(names, name):
     return jnp.asarray([1.0 if n == name else 0.0 for n in names], jnp.float32)
 
 
-def _metric_with_field(log_v, field_mask, chip, m, w, eff, metric_mask):
+def _metric_with_field(log_v, field_mask, chip, m, w, eff, metric_mask, d):
     """``metric`` (selected by a one-hot mask over ``METRICS``) with the chip field selected by
     ``field_mask`` (one-hot over ``Chip._fields``) set to ``exp(log_v)``. Masks, not names,
     so one compiled function serves every field and metric."""
     c = Chip(*[jnp.where(field_mask[i] > 0.5, jnp.exp(log_v), x) for i, x in enumerate(chip)])
-    p = serving.performance(c, m, w, eff)
+    p = serving.performance(c, m, w, eff, d)
     return jnp.sum(jnp.stack([getattr(p, k) for k in METRICS]) * metric_mask), p
 
 
-def _log_gap(s, field_mask, chip, m, w, eff, target, log_lo, log_hi, metric_mask):
+def _log_gap(s, field_mask, chip, m, w, eff, target, log_lo, log_hi, metric_mask, d):
     """``log metric(field = e^s) - log target``: the residual whose root is the answer."""
-    return jnp.log(_metric_with_field(s, field_mask, chip, m, w, eff, metric_mask)[0]) - jnp.log(target)
+    return jnp.log(_metric_with_field(s, field_mask, chip, m, w, eff, metric_mask, d)[0]) - jnp.log(target)
 
 
-_log_root = implicit_root(_log_gap, lambda *theta: (theta[-3], theta[-2]), BISECTION_STEPS)
+_log_root = implicit_root(_log_gap, lambda *theta: (theta[6], theta[7]), BISECTION_STEPS)
 
 
-def _solve(field_mask, chip, m, w, eff, target, log_lo, log_hi, metric_mask):
+def _solve(field_mask, chip, m, w, eff, target, log_lo, log_hi, metric_mask, d):
     theta = (field_mask, chip, m, w, eff, jnp.asarray(target, jnp.float32), jnp.asarray(log_lo, jnp.float32),
-             jnp.asarray(log_hi, jnp.float32), metric_mask)
+             jnp.asarray(log_hi, jnp.float32), metric_mask, d)
     s = _log_root(*theta)
     bracketed = jnp.sign(_log_gap(theta[6], *theta)) != jnp.sign(_log_gap(theta[7], *theta))
     return jnp.where(bracketed, jnp.exp(s), jnp.nan)
 
 
 def solve_field_value(field: str, chip: Chip, m: Model, w: Workload, eff: Efficiency, target, log_lo, log_hi,
-                      metric: str = "usd_per_million_tokens"):
+                      metric: str = "usd_per_million_tokens", deployment: Deployment | None = None):
     """Value of ``chip.<field>`` at which ``metric`` equals ``target`` (pure JAX, jittable).
 
     Bisection on ``g(s) = log metric(field = e^s) - log target`` over ``[log_lo, log_hi]``
     with ``BISECTION_STEPS`` halvings (:func:`workbook.numerics.implicit_root`), differentiable
     by the implicit function theorem (``ds/dp = -(dg/dp) / (dg/ds)``), so it is differentiable in
-    every other input and in ``target``. ``nan`` if the bracket holds no root.
+    every other input and in ``target``. ``nan`` if the bracket holds no root. ``deployment``
+    defaults to tensor parallelism over ``w.chips``.
     """
-    return _solve(_onehot(Chip._fields, field), chip, m, w, eff, target, log_lo, log_hi, _onehot(METRICS, metric))
+    d = tensor_parallel(w.chips) if deployment is None else deployment
+    return _solve(_onehot(Chip._fields, field), chip, m, w, eff, target, log_lo, log_hi, _onehot(METRICS, metric), as_arrays(d))
 
 
-def _match(field_mask, metric_mask, cx, cy, m, w, ex, ey, log_lo, log_hi):
+def _match(field_mask, metric_mask, cx, cy, m, w, ex, ey, log_lo, log_hi, dx, dy, target_scale):
     """Target, the metric and the binding resource at both bracket ends, and the root."""
-    p_y = serving.performance(cy, m, w, ey)
-    target = jnp.sum(jnp.stack([getattr(p_y, k) for k in METRICS]) * metric_mask)
+    p_y = serving.performance(cy, m, w, ey, dy)
+    target = jnp.sum(jnp.stack([getattr(p_y, k) for k in METRICS]) * metric_mask) * target_scale
     ends = jnp.stack([log_lo, log_hi])
-    at_ends, perf_ends = jax.vmap(lambda s: _metric_with_field(s, field_mask, cx, m, w, ex, metric_mask))(ends)
-    value = _solve(field_mask, cx, m, w, ex, target, log_lo, log_hi, metric_mask)
+    at_ends, perf_ends = jax.vmap(lambda s: _metric_with_field(s, field_mask, cx, m, w, ex, metric_mask, dx))(ends)
+    value = _solve(field_mask, cx, m, w, ex, target, log_lo, log_hi, metric_mask, dx)
     return target, at_ends, perf_ends.bound, value
 
 
@@ -84,10 +86,14 @@ def field_bracket(field: str, value: float, factor: float = 1e3) -> tuple[float,
 
 def match_value(field: str, chip_x: Chip, chip_y: Chip, m: Model, w: Workload, eff_x: Efficiency = Efficiency(),
                 eff_y: Efficiency | None = None, metric: str = "usd_per_million_tokens", bracket=None,
-                names=("chip X", "chip Y")) -> dict:
+                names=("chip X", "chip Y"), deployment_x: Deployment | None = None,
+                deployment_y: Deployment | None = None, target_scale: float = 1.0) -> dict:
     """What value of ``field`` would ``chip_x`` need to match ``chip_y``'s ``metric`` on ``w``?
 
-    Returns ``{field, value, current, ratio (value/current), target, bracket}``. Raises
+    The target is chip Y's ``metric`` times ``target_scale`` (e.g. ``0.01`` for a time per
+    token 100x shorter); each chip serves in its own deployment (default: tensor parallelism
+    over ``w.chips``). Returns ``{field, value, current, ratio (value/current), target,
+    bracket}``. Raises
     :class:`InputError` when no value in ``bracket`` (default :func:`field_bracket`)
     reaches the target, naming the resource that binds at the favourable end.
     """
@@ -98,7 +104,11 @@ def match_value(field: str, chip_x: Chip, chip_y: Chip, m: Model, w: Workload, e
     current = float(getattr(chip_x, field))
     lo, hi = bracket or field_bracket(field, current if current > 0 else 1.0)
     log_lo, log_hi = jnp.log(jnp.float32(lo)), jnp.log(jnp.float32(hi))
-    target, at_ends, bound_ends, value = _match_jit(_onehot(Chip._fields, field), _onehot(METRICS, metric), cx, cy, mm, ww, ex, ey, log_lo, log_hi)
+    dx = as_arrays(tensor_parallel(w.chips) if deployment_x is None else deployment_x)
+    dy = as_arrays(tensor_parallel(w.chips) if deployment_y is None else deployment_y)
+    target_scale = require("target_scale", target_scale, low=0, low_open=True)
+    target, at_ends, bound_ends, value = _match_jit(_onehot(Chip._fields, field), _onehot(METRICS, metric), cx, cy, mm, ww, ex, ey,
+                                                    log_lo, log_hi, dx, dy, jnp.float32(target_scale))
     target, value, at_ends = float(target), float(value), np.asarray(at_ends, float)
     if not math.isfinite(value):
         best = int(np.argmin(np.abs(np.log(at_ends) - math.log(target))))

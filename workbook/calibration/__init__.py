@@ -10,10 +10,13 @@
 
 from workbook.calibration.fitting import (
     FITTED as FITTED,
+    PRIORS as PRIORS,
     STEPS as STEPS,
     TAIL_FACTORS as TAIL_FACTORS,
     calibrated_efficiency as calibrated_efficiency,
+    CalibrationWarning as CalibrationWarning,
     calibration as calibration,
+    calibration_problem as calibration_problem,
     cross_validated_predictions as cross_validated_predictions,
     efficiency as efficiency,
     efficiency_from_json as efficiency_from_json,

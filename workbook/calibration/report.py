@@ -4,6 +4,12 @@
 fits the shipped ``calibration.json`` (``workbook calibrate``) and records, next to the
 fitted factors, the errors of the bare roofline, of the fitted model on its own data, and
 of a grouped 5-fold cross-validation (out of sample).
+
+Files: every path is checked before the work starts (the input exists and is a file; the
+output's folder exists and is writable, the output is not a directory, not an input, and
+not an existing file unless ``force``), and outputs are written atomically (a temporary
+file in the same folder, then ``os.replace``), so an interrupted run leaves the old file
+whole. The packaged ``calibration.json`` is replaced only with ``force``.
 """
 
 from __future__ import annotations
@@ -11,13 +17,18 @@ from __future__ import annotations
 import collections
 import csv
 import datetime
+import io
 import json
+import os
+import tempfile
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-
+from workbook import catalog
 from workbook.calibration import fitting, measurements
+from workbook.errors import InputError
 
 
 def _summaries(rows, pred) -> dict:
@@ -34,17 +45,105 @@ def _summaries(rows, pred) -> dict:
     }
 
 
-def validate(path, out: str | Path | None = None, calibrated: bool = True) -> dict:
+def _same_file(a: Path, b) -> bool:
+    try:
+        return a.exists() and os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == Path(b).resolve()
+
+
+def check_output(out, *, force: bool = False, inputs=(), what: str = "--out") -> Path:
+    """``out`` as a Path if it can be written; else :class:`InputError` saying why.
+
+    Cheap, so callers run it before any expensive work. Refused: an empty path, a directory,
+    a path whose folder is missing or not writable, any of ``inputs`` (an input is never
+    overwritten, not even with ``force``), and an existing file unless ``force``.
+    """
+    if out is None or not str(out).strip():
+        raise InputError(f"{what}: an empty path; allowed: a file path")
+    if "\x00" in str(out):
+        raise InputError(f"{what}: {str(out)!r} holds a NUL character; allowed: a file path")
+    try:
+        return _check_output(Path(out), force, inputs, what)
+    except OSError as err:  # a name too long for the file system, say
+        raise InputError(f"{what}: {out} cannot be written ({err.strerror or err})") from None
+
+
+def _check_output(p: Path, force: bool, inputs, what: str) -> Path:
+    if p.is_dir():
+        raise InputError(f"{what}: {p} is a directory; allowed: a file path")
+    folder = p.parent if str(p.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{what}: the folder {folder} of {p} does not exist; create it first")
+    for source in inputs:
+        if source is not None and _same_file(p, source):
+            raise InputError(f"{what}: {p} is the input file; an input is never overwritten, write elsewhere")
+    if (p.exists() or p.is_symlink()) and not force:
+        raise InputError(f"{what}: {p} already exists; pass --force to replace it")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise InputError(f"{what}: {p} is not writable")
+    if len(p.name.encode()) > 255:
+        raise InputError(f"{what}: the file name of {p} is {len(p.name.encode())} bytes long; allowed at most 255")
+    try:  # the one reliable test of a folder's writability: make (and remove) a file in it
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".workbook-", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise InputError(f"{what}: cannot write in the folder {folder} ({err.strerror or err})") from None
+    return p
+
+
+def write_atomically(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``:
+    readers see the old file or the new one, never a partial one. Keeps an existing file's mode."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix=f".{p.name[:100]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if p.exists():
+            mode = p.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException as err:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(err, OSError):
+            raise InputError(f"{path}: could not be written ({err.strerror or err})") from None
+        raise
+
+
+def validate(path, out: str | Path | None = None, calibrated: bool = True, force: bool = False) -> dict:
     """Predict every modelable row of ``path`` and summarise the error.
 
     Returns ``rows``, ``predicted``, ``skipped``, ``skipped_reasons``, ``mdape`` (percent),
     ``within_25pct`` (fraction), ``offline_mdape``, ``offline_within_25pct``, breakdowns
     by source, chip and scenario, and the same figures for the bare roofline under
-    ``roofline``. Rows that cannot be modelled are counted with their reason.
+    ``roofline``. Rows that cannot be modelled are counted with their reason. ``calibration``
+    says which factors were used (the bare roofline, with the reason, if the shipped
+    calibration cannot be used).
+
+    ``out``: also write one line per row (prediction, error or skip reason) there; checked
+    before any work (see :func:`check_output`: never the input, an existing file only with
+    ``force``) and written atomically.
     """
+    catalog.check_input_file(path, measurements.MAX_FILE_BYTES)
+    if out is not None:
+        out = check_output(out, force=force, inputs=(path,))
     raw = measurements.read_rows(path)
     rows, skipped = measurements.scenarios(raw)
     cal = fitting.calibration() if calibrated else None
+    label = "none (bare roofline)"
+    if calibrated:
+        label = "shipped calibration.json" if cal is not None else f"none (bare roofline): {fitting.calibration_problem()}"
     pred = fitting.predict(rows, cal)
     pred_roof = fitting.predict(rows, None)
     reasons = collections.Counter(reason for _, reason in skipped)
@@ -54,7 +153,7 @@ def validate(path, out: str | Path | None = None, calibrated: bool = True) -> di
     predicted = len(rows) - len(infeasible)
     result = {
         "file": str(path),
-        "calibration": "shipped calibration.json" if calibrated else "none (bare roofline)",
+        "calibration": label,
         "rows": len(raw),
         "predicted": predicted,
         "skipped": len(raw) - predicted,
@@ -65,24 +164,39 @@ def validate(path, out: str | Path | None = None, calibrated: bool = True) -> di
     if out is not None:
         by_row = {r.row: (r, p) for r, p in zip(rows, pred)}
         why = dict(skipped)
-        with open(out, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["row", "row_id", "chip_id", "model_id", "precision_id", "scenario_kind", "measured", "predicted", "ape", "skip_reason"])
-            for i, r0 in enumerate(raw):
-                if i in by_row:
-                    r, p = by_row[i]
-                    ok = np.isfinite(p)
-                    w.writerow([i, r.row_id, r.chip_id, r.model_id, r.precision, r.scenario, r.measured,
-                                f"{p:.6g}" if ok else "", f"{abs(p / r.measured - 1):.4f}" if ok else "",
-                                "" if ok else "no feasible configuration"])
-                else:
-                    w.writerow([i, r0.get("row_id", ""), r0.get("chip_id", ""), r0.get("model_id", ""), r0.get("precision_id", ""),
-                                r0.get("scenario_kind", ""), r0.get("value_per_accelerator", ""), "", "", why.get(i, "")])
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["row", "row_id", "chip_id", "model_id", "precision_id", "scenario_kind", "measured", "predicted", "ape", "skip_reason"])
+        for i, r0 in enumerate(raw):
+            if i in by_row:
+                r, p = by_row[i]
+                ok = np.isfinite(p)
+                w.writerow([i, r.row_id, r.chip_id, r.model_id, r.precision, r.scenario, r.measured,
+                            f"{p:.6g}" if ok else "", f"{abs(p / r.measured - 1):.4f}" if ok else "",
+                            "" if ok else "no feasible configuration"])
+            else:
+                w.writerow([i, *(measurements.label(r0.get(k) or "") for k in (
+                    "row_id", "chip_id", "model_id", "precision_id", "scenario_kind", "value_per_accelerator")),
+                    "", "", why.get(i, "")])
+        write_atomically(out, buf.getvalue())
     return result
 
 
-def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int = fitting.STEPS) -> dict:
-    """Fit the factors on the packaged calibration table and write ``calibration.json``."""
+def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int = fitting.STEPS,
+                      force: bool = False) -> dict:
+    """Fit the factors on the packaged calibration table and write ``calibration.json``.
+
+    ``out`` is checked before the fit (about 40 s; see :func:`check_output`): an existing
+    file, and in particular the packaged ``workbook/data/calibration.json`` that every
+    estimate reads, is replaced only with ``force``, atomically.
+    """
+    if out is not None:
+        packaged = _same_file(Path(out), fitting.CALIBRATION_FILE)
+        if packaged and not force:
+            raise InputError(f"--out: {out} is the packaged calibration every estimate reads; "
+                             "pass --force to replace it")
+        table = resources.files("workbook.data").joinpath("benchmarks_calibration.csv")
+        out = check_output(out, force=force, inputs=(table,))  # the measurements it fits are never overwritten
     raw = measurements.read_rows()
     rows, _ = measurements.scenarios(raw)
     cal = fitting.fit_calibration(rows, steps=steps)
@@ -105,5 +219,5 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
         f"calibrated_{folds}fold_cv": _summaries(rows, cv),
     }
     if out is not None:
-        Path(out).write_text(json.dumps(cal, indent=1) + "\n")
+        write_atomically(out, json.dumps(cal, indent=1, allow_nan=False) + "\n")
     return cal

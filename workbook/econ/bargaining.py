@@ -18,6 +18,12 @@ Nash (1950); Rubinstein (1982); Binmore, Shaked & Sutton (1989) on outside optio
 ("deal-me-out" versus "split-the-difference", see Binmore, *Fun and Games*, ch. 16);
 Klemperer (1987) on switching costs; Ho & Lee (2019, AER) on the threat of replacement.
 
+Input checks: every public function checks concrete arguments with
+:func:`workbook.errors.require` (a weight outside [0, 1], a discount factor of 1, ``eta = 0``, a
+negative price raise :class:`~workbook.errors.InputError` naming the field); under ``jax.jit``,
+``grad`` or ``vmap`` the arguments are traced and not checked, so a jitted caller validates first
+(:func:`validate_supplier`, :func:`workbook.econ.sourcing.validate_sourcing`).
+
 Takeaway: under deal-me-out an alternative lowers the incumbent's price only once its expected
 cost beats the bargained price (a kink, smoothed here with a temperature for gradients); under
 split-the-difference every credible improvement in the alternative moves the price.
@@ -106,6 +112,35 @@ def validate_supplier(s: Supplier, name: str = "supplier") -> Supplier:
     return s
 
 
+def _is_concrete(*xs) -> bool:
+    """True unless an argument is traced (under jit, grad or vmap): only concrete input is checked."""
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(xs))
+
+
+def _check_numbers(**values) -> None:
+    for field, x in values.items():
+        require(field, x)
+
+
+def _check_weight(field: str, beta) -> None:
+    require(field, beta, low=0, high=1)
+
+
+def _check_temperature(temperature) -> None:
+    require("temperature", temperature, low=0, unit="(units of the values smoothed)")
+
+
+def _check_bounds(incumbent_cost, willingness_to_pay) -> None:
+    """``0 <= c <= v``: below its cost the incumbent cannot sell, above its value the lab cannot buy."""
+    c = require("incumbent_cost", incumbent_cost, low=0, unit="USD per M tokens")
+    v = require("willingness_to_pay", willingness_to_pay, low=0, unit="USD per M tokens")
+    if np.ndim(c) == 0:
+        require("willingness_to_pay", v, low=float(c), unit="USD per M tokens (at least incumbent_cost)")
+    elif np.any(np.asarray(v) < np.asarray(c)):
+        raise InputError("willingness_to_pay: below incumbent_cost for some element; allowed willingness_to_pay "
+                         ">= incumbent_cost")
+
+
 # --------------------------------------------------------------------------------------------
 # Smooth kinks
 # --------------------------------------------------------------------------------------------
@@ -138,6 +173,9 @@ def nash_bargaining_share(surplus, d1, d2, beta):
     >>> float(nash_bargaining_share(7.0, 0.0, 0.0, 0.5))
     3.5
     """
+    if _is_concrete(surplus, d1, d2, beta):
+        _check_numbers(surplus=surplus, d1=d1, d2=d2)
+        _check_weight("beta", beta)
     return d2 + beta * (surplus - d1 - d2)
 
 
@@ -151,6 +189,10 @@ def nash_bargaining_price(seller_cost, buyer_value, beta, buyer_disagreement=0.0
 
     Source: Nash (1950), applied to a per-unit price.
     """
+    if _is_concrete(seller_cost, buyer_value, beta, buyer_disagreement, seller_disagreement):
+        _check_numbers(seller_cost=seller_cost, buyer_value=buyer_value, buyer_disagreement=buyer_disagreement,
+                       seller_disagreement=seller_disagreement)
+        _check_weight("beta", beta)
     surplus = buyer_value - seller_cost
     return seller_cost + nash_bargaining_share(
         surplus, buyer_disagreement, seller_disagreement, beta
@@ -171,6 +213,9 @@ def rubinstein_share(delta1, delta2):
     >>> round(float(rubinstein_share(0.9, 0.9)), 4)
     0.5263
     """
+    if _is_concrete(delta1, delta2):
+        require("delta1", delta1, low=0, high=1, high_open=True, unit="(discount factor per round)")
+        require("delta2", delta2, low=0, high=1, high_open=True, unit="(discount factor per round)")
     one_minus_d2 = 1.0 - delta2
     return one_minus_d2 / ((1.0 - delta1) + delta1 * one_minus_d2)
 
@@ -187,6 +232,10 @@ def deal_me_out_payoff(pie, outside_option, beta=0.5, temperature=DEFAULT_TEMPER
     >>> [float(deal_me_out_payoff(7.0, w, temperature=0.0)) for w in (0.0, 2.0, 4.0)]
     [3.5, 3.5, 4.0]
     """
+    if _is_concrete(pie, outside_option, beta, temperature):
+        _check_numbers(pie=pie, outside_option=outside_option)
+        _check_weight("beta", beta)
+        _check_temperature(temperature)
     return softplus_max(outside_option, beta * pie, temperature)
 
 
@@ -202,12 +251,21 @@ def split_the_difference_payoff(pie, outside_option, beta=0.5):
     >>> [float(split_the_difference_payoff(7.0, w)) for w in (0.0, 2.0, 4.0)]
     [3.5, 4.5, 5.5]
     """
+    if _is_concrete(pie, outside_option, beta):
+        _check_numbers(pie=pie, outside_option=outside_option)
+        _check_weight("beta", beta)
     return outside_option + beta * (pie - outside_option)
 
 
 # --------------------------------------------------------------------------------------------
 # Switching costs and the threat of replacement
 # --------------------------------------------------------------------------------------------
+
+
+def _check_costs(price, eta, porting_cost_per_unit) -> None:
+    for field, x in (("price", price), ("eta", eta), ("porting_cost_per_unit", porting_cost_per_unit)):
+        lo, hi, low_open, _ = _RANGES[{"price": "price_per_unit", "porting_cost_per_unit": "switching_cost_per_unit"}.get(field, field)]
+        require(field, x, low=lo, high=hi, low_open=low_open)
 
 
 def switching_cost_per_unit(price, eta, porting_cost_per_unit):
@@ -217,6 +275,8 @@ def switching_cost_per_unit(price, eta, porting_cost_per_unit):
     performance ratio ``eta`` it needs ``1 / eta`` units of the rival's compute per unit.
     Units: USD per million output tokens. Source: Klemperer (1987); see targets.md.
     """
+    if _is_concrete(price, eta, porting_cost_per_unit):
+        _check_costs(price, eta, porting_cost_per_unit)
     return porting_cost_per_unit + price * (1.0 / eta - 1.0)
 
 
@@ -231,6 +291,8 @@ def effective_cost_per_unit(price, eta, porting_cost_per_unit):
     >>> float(effective_cost_per_unit(1.0, 0.5, 0.25))
     2.25
     """
+    if _is_concrete(price, eta, porting_cost_per_unit):
+        _check_costs(price, eta, porting_cost_per_unit)
     return price / eta + porting_cost_per_unit
 
 
@@ -261,6 +323,10 @@ def threat_of_replacement_cap(alternative: Supplier, willingness_to_pay,
     temperature : float
         Temperature of the smooth ``min(capacity, 1)`` (fraction of demand).
     """
+    if _is_concrete(alternative, willingness_to_pay, temperature):
+        validate_supplier(alternative, "alternative")
+        require("willingness_to_pay", willingness_to_pay, low=0, unit="USD per M tokens")
+        _check_temperature(temperature)
     a = alternative
     e = effective_cost_per_unit(a.price_per_unit, a.eta, a.switching_cost_per_unit)
     covered = softplus_min(a.capacity, 1.0, temperature)
@@ -279,6 +345,12 @@ def outside_option_cost(alternatives: Supplier, willingness_to_pay,
     drop out of the sum rather than entering as ``cap = v``, so putting any alternative on the
     table can only lower ``o``. Units: USD per million output tokens.
     """
+    if _is_concrete(alternatives, willingness_to_pay, temperature, present):
+        validate_supplier(alternatives, "alternatives")
+        require("willingness_to_pay", willingness_to_pay, low=0, unit="USD per M tokens")
+        _check_temperature(temperature)
+        if present is not None:
+            require("present", present, low=0, high=1)
     v = jnp.asarray(willingness_to_pay)
     caps = jnp.atleast_1d(threat_of_replacement_cap(alternatives, v, temperature))
     options = jnp.concatenate([jnp.reshape(v, (1,)).astype(caps.dtype), caps])
@@ -294,6 +366,13 @@ def price_given_outside_option(incumbent_cost, willingness_to_pay, outside_optio
     * deal-me-out: ``P = softplus_max(c, softplus_min(o, c + beta (v - c)))``;
     * split-the-difference: ``P = softplus_max(c, c + beta (o - c))``.
     """
+    if rule not in ("deal-me-out", "split-the-difference"):
+        raise InputError(f"rule: {rule!r} is not allowed; allowed: 'deal-me-out', 'split-the-difference'")
+    if _is_concrete(incumbent_cost, willingness_to_pay, outside_option, bargaining_weight, temperature):
+        _check_bounds(incumbent_cost, willingness_to_pay)
+        require("outside_option", outside_option, unit="USD per M tokens")
+        _check_weight("bargaining_weight", bargaining_weight)
+        _check_temperature(temperature)
     c = jnp.asarray(incumbent_cost)
     v = jnp.asarray(willingness_to_pay)
     o = outside_option
@@ -348,6 +427,19 @@ def negotiated_price(incumbent_cost, willingness_to_pay, alternatives: Supplier,
     -------
     jax.Array
         Price, USD per million output tokens.
+
+    Raises
+    ------
+    InputError
+        For concrete input out of range (``0 <= c <= v``, every supplier field in its range,
+        e.g. ``eta > 0``; ``beta`` in [0, 1]; ``temperature >= 0``) or an unknown ``rule``.
     """
+    if rule not in ("deal-me-out", "split-the-difference"):
+        raise InputError(f"rule: {rule!r} is not allowed; allowed: 'deal-me-out', 'split-the-difference'")
+    if _is_concrete(incumbent_cost, willingness_to_pay, alternatives, bargaining_weight, temperature):
+        _check_bounds(incumbent_cost, willingness_to_pay)
+        validate_supplier(alternatives, "alternatives")
+        _check_weight("bargaining_weight", bargaining_weight)
+        _check_temperature(temperature)
     o = outside_option_cost(alternatives, willingness_to_pay, temperature)
     return price_given_outside_option(incumbent_cost, willingness_to_pay, o, bargaining_weight, rule, temperature)

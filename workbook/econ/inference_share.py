@@ -15,6 +15,12 @@ Takeaway: if the price per token falls faster than demand grows, inference spend
 a finite total and may never overtake training; otherwise it always does, and the crossover
 comes sooner the faster spend grows.
 
+Input checks: the public functions check concrete arguments with
+:func:`workbook.errors.require` (a zero or negative price or demand, a price decline of 100 %
+or more, a growth of -100 % or less raise :class:`~workbook.errors.InputError` naming the
+field); traced arguments (under ``jit``/``grad``/``vmap``) are not checked, and
+:func:`crossover_time_checked` is the validated scalar version for user interfaces.
+
 The price per token is an *input* here (the core cost model derives it from chip specs).
 Pure ``jax.numpy``: jit-able, vmap-able and differentiable; ``DemandScenario`` is a pytree.
 """
@@ -54,6 +60,16 @@ __all__ = [
 _SERIES_CUTOFF = 1e-3  # |x| below which expm1(x)/x and log1p(x)/x use their Taylor series
 
 
+def _is_concrete(*xs) -> bool:
+    """True unless an argument is traced (under jit, grad or vmap): only concrete input is checked."""
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(xs))
+
+
+def _check_scenario(scenario) -> None:
+    if _is_concrete(scenario):
+        validate_demand_scenario(scenario)
+
+
 def lifetime_inference_share(training_tokens, inference_tokens):
     """Inference's share of a model's lifetime compute, ``s = T / (3 D_tr + T)``.
 
@@ -74,6 +90,12 @@ def lifetime_inference_share(training_tokens, inference_tokens):
 
     Source: Sardana et al. (2024), "Beyond Chinchilla-Optimal", ICML 2024.
     """
+    if _is_concrete(training_tokens, inference_tokens):
+        d = require("training_tokens", training_tokens, low=0, unit="tokens")
+        t = require("inference_tokens", inference_tokens, low=0, unit="tokens")
+        if np.any(3.0 * np.asarray(d) + np.asarray(t) == 0):
+            raise InputError("training_tokens, inference_tokens: both 0, the share is undefined; allowed: "
+                             "at least one > 0")
     return inference_tokens / (3.0 * training_tokens + inference_tokens)
 
 
@@ -114,11 +136,13 @@ GOOGLE_TOKENS_2024_2025 = DemandScenario(5.76e15, 4.8e14 / 9.7e12 - 1.0, 1.0 - 1
 
 def demand_growth_rate(scenario: DemandScenario):
     """Continuous demand growth rate ``g = log(1 + demand_growth)`` (1/year)."""
+    _check_scenario(scenario)
     return jnp.log1p(scenario.demand_growth)
 
 
 def price_decline_rate(scenario: DemandScenario):
     """Continuous price decline rate ``d = -log(1 - price_decline)`` (1/year)."""
+    _check_scenario(scenario)
     return -jnp.log1p(-scenario.price_decline)
 
 
@@ -146,6 +170,9 @@ def inference_spend_rate(t_years, usd_per_million_tokens0, scenario: DemandScena
 
     ``p0 = usd_per_million_tokens0 / 1e6``, ``r = log(1 + demand_growth) + log(1 - price_decline)``.
     """
+    if _is_concrete(t_years, usd_per_million_tokens0):
+        require("t_years", t_years, unit="years")
+        require("usd_per_million_tokens0", usd_per_million_tokens0, low=0, unit="USD per million tokens")
     p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     return scenario.tokens_per_year0 * p0 * jnp.exp(spend_growth_rate(scenario) * t_years)
 
@@ -173,6 +200,9 @@ def cumulative_inference_cost(t_years, usd_per_million_tokens0, scenario: Demand
 
     Source: exponential demand and price paths; price trends a16z (2024), Epoch AI (2025).
     """
+    if _is_concrete(t_years, usd_per_million_tokens0):
+        require("t_years", t_years, low=0, unit="years")
+        require("usd_per_million_tokens0", usd_per_million_tokens0, low=0, unit="USD per million tokens")
     p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     r = spend_growth_rate(scenario)
     return scenario.tokens_per_year0 * p0 * t_years * _exprel(r * t_years)
@@ -180,6 +210,8 @@ def cumulative_inference_cost(t_years, usd_per_million_tokens0, scenario: Demand
 
 def total_inference_cost(usd_per_million_tokens0, scenario: DemandScenario):
     """Cumulative spend as t -> inf: ``Q0 p0 / (d - g)`` if spend shrinks (r < 0), else +inf (USD)."""
+    if _is_concrete(usd_per_million_tokens0):
+        require("usd_per_million_tokens0", usd_per_million_tokens0, low=0, unit="USD per million tokens")
     p0 = usd_per_million_tokens0 / TOKENS_PER_MILLION
     r = spend_growth_rate(scenario)
     shrinking = r < 0.0
@@ -201,6 +233,11 @@ def training_chip_hours(n_params, n_tokens, peak_flops, mfu):
 
     Source: 6 N D training FLOPs (Kaplan et al. 2020); MFU as in Chowdhery et al. (2022).
     """
+    if _is_concrete(n_params, n_tokens, peak_flops, mfu):
+        require("n_params", n_params, low=0, low_open=True, unit="parameters")
+        require("n_tokens", n_tokens, low=0, low_open=True, unit="tokens")
+        require("peak_flops", peak_flops, low=0, low_open=True, unit="FLOP/s")
+        require("mfu", mfu, low=0, high=1, low_open=True)
     # in log space: 6ND reaches 1e25 and peak*MFU 1e15, and the float32 reverse-mode
     # product of such factors underflows to a zero gradient
     log_hours = jnp.log(6.0) + jnp.log(n_params) + jnp.log(n_tokens) - jnp.log(peak_flops) - jnp.log(mfu) - jnp.log(SECONDS_PER_HOUR)
@@ -212,6 +249,8 @@ def training_cost_usd(n_params, n_tokens, peak_flops, mfu, usd_per_chip_hour):
 
     See ``training_chip_hours``; compute rental only (no staff, data or failed runs).
     """
+    if _is_concrete(usd_per_chip_hour):
+        require("usd_per_chip_hour", usd_per_chip_hour, low=0, unit="USD per chip-hour")
     return training_chip_hours(n_params, n_tokens, peak_flops, mfu) * usd_per_chip_hour
 
 
@@ -256,7 +295,18 @@ def crossover_time(training_cost, usd_per_million_tokens0, scenario: DemandScena
         t* in years, or +inf.
 
     Source: closed-form inversion of ``cumulative_inference_cost``.
+
+    Raises
+    ------
+    InputError
+        For concrete input out of range: ``training_cost`` and ``usd_per_million_tokens0``
+        must be > 0 (a zero price or demand means no inference spend, and no crossover to
+        compute), and the scenario's fields in their ranges (:func:`validate_demand_scenario`).
     """
+    if _is_concrete(training_cost, usd_per_million_tokens0, scenario):
+        require("training_cost", training_cost, low=0, low_open=True, unit="USD")
+        require("usd_per_million_tokens0", usd_per_million_tokens0, low=0, low_open=True, unit="USD per million tokens")
+        validate_demand_scenario(scenario)
     exists, t = _crossover_time_unbounded(training_cost, usd_per_million_tokens0, scenario)
     within = exists & (t <= scenario.horizon_years)
     return jnp.where(within, t, jnp.inf)

@@ -16,6 +16,12 @@ CVaR follows Rockafellar & Uryasev (2000), "Optimization of conditional value-at
 Journal of Risk 2(3): ``CVaR_b(X) = min_t t + E[(X - t)+] / (1 - b)``. Simplex projection follows
 Duchi, Shalev-Shwartz, Singer & Chandra (2008), ICML.
 
+Input checks: the public functions check concrete arguments with
+:func:`workbook.errors.require` (probabilities in [0, 1] summing to 1, ``0 < beta < 1``,
+``lambda >= 0``, shares on the capped simplex, supplier fields in range) and raise
+:class:`~workbook.errors.InputError`; traced arguments (under ``jit``/``grad``/``vmap``) are not
+checked. Exact enumeration of ``2^n`` delivery scenarios is refused beyond ``MAX_SUPPLIERS``.
+
 Takeaway: an unreliable or capacity-limited alternative (e.g. a start-up chip) earns a share
 only when its cost advantage outweighs the tail risk it adds; ``value_of_alternative`` prices
 that option.
@@ -30,7 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.stats import norm
 
-from workbook.econ.bargaining import Supplier, effective_cost_per_unit
+from workbook.econ.bargaining import Supplier, effective_cost_per_unit, validate_supplier
 from workbook.errors import InputError, require
 from workbook.numerics import bisect, softplus_max
 
@@ -59,6 +65,63 @@ __all__ = [
 DEFAULT_TEMPERATURE = 0.002
 #: Default number of accelerated projected-gradient steps (fixed, so the solver jits).
 DEFAULT_STEPS = 1000
+#: Most suppliers whose ``2^n`` delivery scenarios are enumerated exactly: 16 suppliers
+#: (65,536 scenarios) take about 1 s and 0.2 GB in :func:`optimal_allocation`; each one more
+#: doubles both (20 took 8 s and 1.4 GB; 25 would exhaust a laptop's memory).
+MAX_SUPPLIERS = 16
+_SUM_TOLERANCE = 1e-4  # float32 shares and probabilities sum to 1 within this
+
+
+def _is_concrete(*xs):
+    """True unless an argument is traced (under jit, grad or vmap): only concrete input is checked."""
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(xs))
+
+
+def _check_supplier_count(n: int) -> int:
+    """``n`` if at most ``MAX_SUPPLIERS``, else :class:`InputError` saying why and what to do."""
+    if n > MAX_SUPPLIERS:
+        raise InputError(
+            f"suppliers: {n} is too many for the exact mean-CVaR, which enumerates 2^n = {2 ** n:,} delivery "
+            f"scenarios (time and memory double with each supplier); allowed at most {MAX_SUPPLIERS}: merge "
+            "similar suppliers or drop those with negligible capacity")
+    return n
+
+
+def _check_beta(beta, high_open: bool = True) -> None:
+    require("beta", beta, low=0, high=1, low_open=True, high_open=high_open, unit="(confidence level)")
+
+
+def _check_distribution(losses, probabilities) -> None:
+    x = require("losses", losses)
+    p = require("probabilities", probabilities, low=0, high=1)
+    if np.shape(x) != np.shape(p) or np.ndim(x) != 1 or np.size(x) == 0:
+        raise InputError(f"probabilities: shape {np.shape(p)} does not match losses {np.shape(x)}; allowed: two "
+                         "non-empty 1-d arrays of the same length")
+    total = float(np.sum(p))
+    if abs(total - 1.0) > _SUM_TOLERANCE:
+        raise InputError(f"probabilities: they sum to {total:.6g}; allowed: a sum of 1 (within {_SUM_TOLERANCE:g})")
+
+
+def _check_shares(shares, caps=None) -> None:
+    x = require("shares", shares, low=0, high=1, unit="fractions of demand")
+    if np.ndim(x) != 1 or np.size(x) == 0:
+        raise InputError(f"shares: shape {np.shape(x)}; allowed: a non-empty 1-d array")
+    total = float(np.sum(x))
+    if abs(total - 1.0) > _SUM_TOLERANCE:
+        raise InputError(f"shares: they sum to {total:.6g}; allowed: a sum of 1 (within {_SUM_TOLERANCE:g})")
+    if caps is not None:
+        over = np.asarray(x) > np.minimum(np.asarray(caps, dtype=float), 1.0) + _SUM_TOLERANCE
+        if over.any():
+            i = int(np.argmax(over))
+            raise InputError(f"shares: {float(x[i]):.6g} (element {i}) exceeds that supplier's capacity "
+                             f"{float(np.asarray(caps, dtype=float)[i]):.6g}; allowed: shares <= min(capacity, 1)")
+
+
+def _check_problem(suppliers: Supplier, spot_price, risk_aversion, beta) -> None:
+    validate_supplier(suppliers, "suppliers")
+    require("spot_price", spot_price, low=0, unit="USD per M tokens")
+    require("risk_aversion", risk_aversion, low=0, unit="(lambda)")
+    _check_beta(beta)
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,6 +143,9 @@ def value_at_risk(losses, probabilities, beta):
 
     Source: Rockafellar & Uryasev (2000), eq. (1).
     """
+    if _is_concrete(losses, probabilities, beta):
+        _check_distribution(losses, probabilities)
+        _check_beta(beta)
     x = jnp.asarray(losses)
     order = jnp.argsort(x)
     xs = x[order]
@@ -98,6 +164,11 @@ def rockafellar_uryasev_objective(t, losses, probabilities, beta, temperature=0.
 
     Source: Rockafellar & Uryasev (2000), Theorem 1.
     """
+    if _is_concrete(t, losses, probabilities, beta, temperature):
+        require("t", t)
+        _check_distribution(losses, probabilities)
+        require("beta", beta, low=0, high=1, high_open=True, unit="(confidence level)")
+        require("temperature", temperature, low=0, unit="(units of the losses)")
     x = jnp.asarray(losses)
     excess = softplus_max(x - t, 0.0, temperature)
     return t + jnp.sum(jnp.asarray(probabilities) * excess) / (1.0 - beta)
@@ -126,6 +197,9 @@ def cvar(losses, probabilities, beta):
     >>> round(float(cvar(jnp.array([0.0, 1.0, 2.0, 3.0]), jnp.full(4, 0.25), 0.5)), 6)
     2.5
     """
+    if _is_concrete(losses, probabilities, beta):
+        _check_distribution(losses, probabilities)
+        _check_beta(beta)
     t = value_at_risk(losses, probabilities, beta)
     return rockafellar_uryasev_objective(t, losses, probabilities, beta)
 
@@ -138,6 +212,11 @@ def smooth_cvar(losses, probabilities, beta, temperature, n_bisection=60):
     ``CVaR_b <= smooth_cvar <= CVaR_b + tau log 2 / (1 - b)``, so it converges to ``cvar`` as
     ``tau -> 0``. ``temperature`` is in the unit of the losses.
     """
+    if _is_concrete(losses, probabilities, beta, temperature):
+        _check_distribution(losses, probabilities)
+        _check_beta(beta)
+        require("temperature", temperature, low=0, low_open=True, unit="(units of the losses)")
+    require("n_bisection", n_bisection, low=1, high=200, integer=True)
     x = jnp.asarray(losses)
     p = jnp.asarray(probabilities, dtype=x.dtype)
     tau = jnp.asarray(temperature, dtype=x.dtype)
@@ -149,12 +228,20 @@ def smooth_cvar(losses, probabilities, beta, temperature, n_bisection=60):
     return rockafellar_uryasev_objective(t, x, p, beta, tau)
 
 
+def _check_normal(mean_loss, sd_loss, beta) -> None:
+    require("mean_loss", mean_loss)
+    require("sd_loss", sd_loss, low=0)
+    _check_beta(beta)
+
+
 def normal_value_at_risk(mean_loss, sd_loss, beta):
     """VaR of a normal loss: ``mu + sigma * z_b`` with ``z_b = Phi^{-1}(b)``.
 
     For a portfolio return ``R ~ N(mu_p, sigma_p^2)`` the loss is ``-R``: pass
     ``mean_loss = -mu_p``. Source: Rockafellar & Uryasev (2000), section 3.
     """
+    if _is_concrete(mean_loss, sd_loss, beta):
+        _check_normal(mean_loss, sd_loss, beta)
     return mean_loss + sd_loss * norm.ppf(beta)
 
 
@@ -164,12 +251,20 @@ def normal_cvar(mean_loss, sd_loss, beta):
     For returns: ``CVaR_b = -mu_p + sigma_p phi(z_b) / (1 - b)``.
     Source: Rockafellar & Uryasev (2000), section 3.
     """
+    if _is_concrete(mean_loss, sd_loss, beta):
+        _check_normal(mean_loss, sd_loss, beta)
     return mean_loss + sd_loss * norm.pdf(norm.ppf(beta)) / (1.0 - beta)
 
 
 # --------------------------------------------------------------------------------------------
 # Projections and the solver
 # --------------------------------------------------------------------------------------------
+
+
+def _check_vector(field: str, y) -> None:
+    v = require(field, y)
+    if np.ndim(v) != 1 or np.size(v) == 0:
+        raise InputError(f"{field}: shape {np.shape(v)}; allowed: a non-empty 1-d array")
 
 
 def project_onto_simplex(y):
@@ -179,6 +274,8 @@ def project_onto_simplex(y):
     ``theta = (sum_{i<=rho} u_i - 1) / rho``, ``x = max(y - theta, 0)``.
     Source: Duchi, Shalev-Shwartz, Singer & Chandra (2008), Figure 1.
     """
+    if _is_concrete(y):
+        _check_vector("y", y)
     y = jnp.asarray(y)
     u = jnp.sort(y)[::-1]
     css = jnp.cumsum(u) - 1.0
@@ -197,6 +294,11 @@ def project_onto_capped_simplex(y, caps):
     active set, ``nu = (sum_free y_i + sum_capped cap_i - 1) / |free|``, so gradients flow.
     Caps above 1 are equivalent to 1. With ``cap = 1`` this is Duchi et al. (2008).
     """
+    if _is_concrete(y, caps):
+        _check_vector("y", y)
+        if np.shape(caps) != np.shape(y):
+            raise InputError(f"caps: shape {np.shape(caps)} does not match y {np.shape(y)}")
+        validate_capacity(caps)
     y = jnp.asarray(y)
     c = jnp.minimum(jnp.asarray(caps, dtype=y.dtype), 1.0)
 
@@ -235,6 +337,10 @@ def minimum_on_capped_simplex(objective: Callable, x0, caps, t0=0.0, step_size=1
     (x, t) : tuple of arrays
         The last iterate.
     """
+    require("n_steps", n_steps, low=0, high=1e6, integer=True)
+    if _is_concrete(step_size, t0):
+        require("step_size", step_size, low=0, low_open=True)
+        require("t0", t0)
     x0 = project_onto_capped_simplex(x0, caps)
     t0 = jnp.asarray(t0, dtype=x0.dtype)
     grad = jax.grad(objective, argnums=(0, 1))
@@ -280,14 +386,18 @@ def validate_capacity(capacity):
 def delivery_scenarios(n):
     """All ``2^n`` delivery patterns as a 0/1 array (2^n, n); row ``s`` is binary ``s``.
 
-    Enumeration is exact; keep ``n <= ~10`` (``n`` is static).
+    Enumeration is exact; ``n`` (static) is at most ``MAX_SUPPLIERS``.
     """
+    n = int(require("n", n, low=1, integer=True, unit="suppliers"))
+    _check_supplier_count(n)
     s = np.arange(2**n)[:, None]
     return ((s >> np.arange(n)[None, :]) & 1).astype(np.float32)
 
 
 def scenario_probabilities(delivery_probability):
     """Probability of each delivery pattern, suppliers independent: ``prod p^d (1-p)^(1-d)``."""
+    if _is_concrete(delivery_probability):
+        require("delivery_probability", delivery_probability, low=0, high=1)
     p = jnp.atleast_1d(jnp.asarray(delivery_probability))
     d = jnp.asarray(delivery_scenarios(p.shape[0]), dtype=p.dtype)
     return jnp.prod(d * p[None, :] + (1.0 - d) * (1.0 - p[None, :]), axis=1)
@@ -298,6 +408,12 @@ def scenario_costs(shares, unit_costs, spot_price):
 
     ``C_s = sum_i x_i [delta_si e_i + (1 - delta_si) pi]`` (USD per million output tokens).
     """
+    if _is_concrete(shares, unit_costs, spot_price):
+        _check_shares(shares)
+        require("unit_costs", unit_costs, low=0, unit="USD per M tokens")
+        require("spot_price", spot_price, low=0, unit="USD per M tokens")
+        if np.shape(unit_costs) != np.shape(shares):
+            raise InputError(f"unit_costs: shape {np.shape(unit_costs)} does not match shares {np.shape(shares)}")
     x = jnp.asarray(shares)
     e = jnp.asarray(unit_costs, dtype=x.dtype)
     d = jnp.asarray(delivery_scenarios(x.shape[0]), dtype=x.dtype)
@@ -333,9 +449,22 @@ def mean_cvar_cost(shares, suppliers: Supplier, spot_price, risk_aversion=1.0, b
     jax.Array
         USD per million output tokens.
     """
+    if _is_concrete(shares, suppliers, spot_price, risk_aversion, beta):
+        _check_problem(suppliers, spot_price, risk_aversion, beta)
+        _check_shares(shares, suppliers.capacity)
     costs = scenario_costs(shares, _unit_costs(suppliers), spot_price)
     probs = scenario_probabilities(suppliers.delivery_probability)
     return jnp.sum(probs * costs) + risk_aversion * cvar(costs, probs, beta)
+
+
+def _check_solver(suppliers, spot_price, risk_aversion, beta, temperature, n_steps) -> None:
+    _check_supplier_count(int(np.size(suppliers.price_per_unit)))
+    require("n_steps", n_steps, low=1, high=1e5, integer=True)
+    if _is_concrete(suppliers, spot_price, risk_aversion, beta, temperature):
+        _check_problem(suppliers, spot_price, risk_aversion, beta)
+        require("temperature", temperature, low=0, low_open=True, unit="(relative to the cost scale)")
+    if _is_concrete(suppliers.capacity):
+        validate_capacity(suppliers.capacity)
 
 
 def optimal_allocation(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=0.95,
@@ -358,13 +487,16 @@ def optimal_allocation(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=
     capacities summing (after ``min(cap, 1)``) to less than 1; under ``jit`` the caller must
     validate with ``validate_capacity``.
 
+    Raises ``InputError`` for more than ``MAX_SUPPLIERS`` suppliers (checked under ``jit``
+    too: the count is a static shape), and for concrete input out of range (supplier fields,
+    ``spot_price >= 0``, ``risk_aversion >= 0``, ``0 < beta < 1``, ``temperature > 0``).
+
     Returns
     -------
     jax.Array (n,)
         Shares of demand, ``sum = 1``, ``0 <= x_i <= min(capacity_i, 1)``.
     """
-    if _is_concrete(suppliers.capacity):
-        validate_capacity(suppliers.capacity)
+    _check_solver(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
     return _optimal_allocation(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
 
 
@@ -404,10 +536,9 @@ def optimal_cost(suppliers: Supplier, spot_price, risk_aversion=1.0, beta=0.95,
     """Sharp ``mean_cvar_cost`` at ``optimal_allocation`` (USD per million output tokens).
 
     An achievable cost: it exceeds the exact optimum by at most the smoothing and solver error
-    (tested against brute force). Validates capacity like ``optimal_allocation``.
+    (tested against brute force). Validates its input like ``optimal_allocation``.
     """
-    if _is_concrete(suppliers.capacity):
-        validate_capacity(suppliers.capacity)
+    _check_solver(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
     return _optimal_cost(suppliers, spot_price, risk_aversion, beta, temperature, n_steps)
 
 
@@ -419,6 +550,9 @@ def value_of_alternative(index, suppliers: Supplier, spot_price, risk_aversion=1
     ``InputError`` if the others alone cannot cover demand. Units: USD per million output
     tokens of total demand. ``index`` is a static int.
     """
+    n = int(np.size(suppliers.price_per_unit))
+    require("index", index, low=0, high=n - 1, integer=True, unit=f"(one of the {n} suppliers)")
+    index = int(index)
     without = suppliers._replace(
         capacity=jnp.asarray(suppliers.capacity).at[index].set(0.0)
     )

@@ -86,21 +86,48 @@ def expected_experts_touched(m: Model, tokens):
     return jnp.where(m.n_experts > 0, e * (1.0 - frac_missed), 0.0)
 
 
-def weight_bytes_read(m: Model, tokens, weight_bits):
-    """Bytes of weights one forward pass over ``tokens`` tokens streams from memory.
-
-    ``(P_total - P_routed_unused - V*D*(1 - tied)) * bits/8``: every non-expert weight, the
-    experts the tokens touch (:func:`expected_experts_touched`), the LM head, not the input
-    embedding table (only ``tokens`` rows of it are gathered).
-    """
-    untouched = _n_moe_layers(m) * (m.n_experts - expected_experts_touched(m, tokens)) * expert_params(m)
-    params = total_params(m) - untouched - m.vocab_size * m.d_model * (1.0 - m.tied_embeddings)
-    return params * weight_bits / 8.0
+def sixteen_bit_params(m: Model):
+    """Weights kept in 16 bits whatever the precision: the embedding table, the LM head and
+    the MoE routers (``V*D*(2 - tied) + L_moe*D*E``), as in the NVFP4/FP8 recipes of
+    TensorRT-LLM and vLLM (quantisation covers the linear layers)."""
+    return embedding_params(m) + _n_moe_layers(m) * m.d_model * m.n_experts
 
 
 def weight_bytes(m: Model, weight_bits):
-    """Bytes to hold all weights: ``P_total * bits/8``."""
-    return total_params(m) * weight_bits / 8.0
+    """Bytes to hold all weights: ``(P_total - P_16) * bits/8 + P_16 * 2``.
+
+    ``weight_bits`` includes block scales (NVFP4 4.5, MXFP4 4.25; see ``specs.PRECISIONS``).
+    """
+    p16 = sixteen_bit_params(m)
+    return (total_params(m) - p16) * weight_bits / 8.0 + p16 * 2.0
+
+
+def routed_expert_bytes(m: Model, weight_bits):
+    """Bytes of all routed experts: ``L_moe * E * 3*D*F_e * bits/8``."""
+    return _n_moe_layers(m) * m.n_experts * expert_params(m) * weight_bits / 8.0
+
+
+def dense_weight_bytes_read(m: Model, weight_bits):
+    """Bytes of non-expert weights one forward pass streams: attention, dense MLPs, shared
+    experts, routers and the LM head (16-bit where :func:`sixteen_bit_params` says), not the
+    input embedding table (only the tokens' rows of it are gathered) nor routed experts."""
+    routed = _n_moe_layers(m) * m.n_experts * expert_params(m)
+    gathered = m.vocab_size * m.d_model * (1.0 - m.tied_embeddings)
+    p16_read = m.vocab_size * m.d_model + _n_moe_layers(m) * m.d_model * m.n_experts
+    params = total_params(m) - routed - gathered
+    return (params - p16_read) * weight_bits / 8.0 + p16_read * 2.0
+
+
+def expert_weight_bytes_read(m: Model, tokens, weight_bits, shards=1.0):
+    """Bytes of routed experts one forward pass over ``tokens`` tokens streams, per shard:
+    ``L_moe * touched(tokens) * 3*D*F_e * bits/8 / shards`` (:func:`expected_experts_touched`)."""
+    return _n_moe_layers(m) * expected_experts_touched(m, tokens) * expert_params(m) * weight_bits / 8.0 / shards
+
+
+def weight_bytes_read(m: Model, tokens, weight_bits):
+    """Bytes of weights one forward pass over ``tokens`` tokens streams from memory: every
+    non-expert weight (:func:`dense_weight_bytes_read`) and the experts the tokens touch."""
+    return dense_weight_bytes_read(m, weight_bits) + expert_weight_bytes_read(m, tokens, weight_bits)
 
 
 def kv_elements_per_token(m: Model):
@@ -116,6 +143,12 @@ def kv_elements_per_token(m: Model):
 def kv_cache_bytes_per_token(m: Model, kv_bits):
     """KV-cache bytes per token: ``kv_elements_per_token * bits/8``."""
     return kv_elements_per_token(m) * kv_bits / 8.0
+
+
+def kv_cache_bytes_per_sequence(m: Model, context, kv_bits):
+    """KV-cache bytes one sequence of ``context`` tokens holds: full-attention layers keep
+    every token, sliding-window layers at most the window (gpt-oss: 18 of 36 layers, 128)."""
+    return kv_cache_bytes_per_token(m, kv_bits) / m.n_layers * _attended_tokens_decode(m, context)
 
 
 def _attended_tokens_decode(m: Model, context):

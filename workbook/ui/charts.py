@@ -19,8 +19,8 @@ import pandas as pd
 
 STATUS_ORDER = ["vendor-spec", "reported", "derived", "vendor-claim", "estimate"]
 STATUS_COLORS = ["#1b7837", "#5aae61", "#a6dba0", "#f1a340", "#d73027"]
-RESOURCE_ORDER = ["compute", "memory", "interconnect"]
-RESOURCE_COLORS = ["#4c78a8", "#f58518", "#54a24b"]
+RESOURCE_ORDER = ["compute", "memory", "interconnect", "overhead"]
+RESOURCE_COLORS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2"]
 
 
 def _status_color(field: str = "status"):

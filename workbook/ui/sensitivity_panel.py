@@ -13,12 +13,12 @@ import pandas as pd
 
 from workbook import analysis, catalog
 from workbook.errors import InputError
+from workbook.model.serving import RESOURCES
 from workbook.specs import workload
 from workbook.ui import charts
 from workbook.ui.controls import ArgumentCheck, chip_name, workload_controls
 from workbook.ui.panel import Panel
 
-RESOURCES = ("compute", "memory", "interconnect")  # the order of ``Performance.bound`` codes
 OUTPUT_TOKENS = 256  # generated tokens per sequence in the workload
 
 
