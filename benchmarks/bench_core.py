@@ -4,13 +4,15 @@
 
 Prints: `import workbook` time (fresh interpreter, median of 3), compile time of the jitted
 vmapped value-and-gradient sweep, scenario evaluations per second with gradients over
-(chip, model, batch, context) points, the same formulas in a plain Python loop, and the
+(chip, model, batch, context) points, the same formulas in a plain Python loop, the cost
+per evaluation at 1e4, 1e5 and 1e6 points (one vmap vs cache-sized chunks on every core), and the
 time of the second and later ``workbook estimate`` calls in one process (compiled once).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -22,6 +24,7 @@ import numpy as np
 
 from workbook import catalog
 
+from workbook.analysis.sweep import DEFAULT_CHUNK, evaluations_per_second
 from workbook.model import serving
 from workbook.specs import Efficiency, stack, workload
 
@@ -95,6 +98,20 @@ def main() -> None:
         jax.block_until_ready(single(*args))
     loop = (time.perf_counter() - t0) / k
     print(f"python loop over the same jitted function: {1 / loop:,.0f} evaluations/s ({loop * 1e6:.0f} us each) -> vmap is {loop * n / best:,.0f}x faster")
+
+    # per-evaluation cost as the sweep grows: one vmap keeps every intermediate of every point
+    # alive (the working set leaves the caches); chunked_map evaluates cache-sized chunks on
+    # every core (workbook.analysis.sweep)
+    def value_and_grads(c, m, w):
+        return jax.value_and_grad(tps, argnums=(0, 2))(c, m, w)
+
+    for size in (10_000, 100_000, 1_000_000):
+        idx = rng.integers(n, size=size)
+        cs, ms, ws = (jax.tree.map(lambda a: np.asarray(a)[idx], r) for r in (c, m, w))
+        plain = evaluations_per_second(value_and_grads, cs, ms, ws)
+        chunked = evaluations_per_second(value_and_grads, cs, ms, ws, chunk=DEFAULT_CHUNK)
+        print(f"{size:>9,} points with gradients: one vmap {1e9 / plain:6.1f} ns each ({plain:,.0f}/s); "
+              f"chunks of {DEFAULT_CHUNK} on {os.cpu_count()} threads {1e9 / chunked:6.1f} ns each ({chunked:,.0f}/s)")
 
     first, later = estimate_call_time()
     print(f"workbook estimate in-process: first call {first:.2f} s (compiles), second and later {later * 1e3:.1f} ms "

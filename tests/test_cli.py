@@ -229,3 +229,25 @@ def test_hostile_numbers_are_one_short_line(capsys, args, message):
 def test_help_exits_zero(capsys):
     assert run_cli(capsys, "--help")[0] == 0
     assert run_cli(capsys, "validate", "--help")[0] == 0
+
+
+def test_estimate_reports_the_layout_and_where_a_decode_step_goes(capsys):
+    r = json.loads(run_cli(capsys, "estimate", "--chip", "nvidia_h100_sxm", "--model", "llama-3.1-70b", "--precision", "bf16",
+                           "--batch", "1", "--chips", "8", "--input-tokens", "1024", "--output-tokens", "128", "--json")[1])
+    assert r["parallelism"] == {"tp": 8, "pp": 1, "ep": 1, "dp": 1} and r["layout"] == "tp"
+    parts = r["decode_breakdown"]
+    assert set(parts) == {"compute", "memory", "interconnect", "overhead"}
+    # the bandwidth elasticity is memory's share of the step (compute is negligible at batch 1)
+    assert r["elasticity"]["memory_bandwidth"] == pytest.approx(parts["memory"] / sum(parts.values()), abs=0.08)
+
+
+def test_estimate_picks_expert_parallelism_for_deepseek_when_it_is_faster(capsys):
+    r = json.loads(run_cli(capsys, "estimate", "--chip", "nvidia_b200_hgx", "--model", "deepseek-r1", "--batch", "256",
+                           "--chips", "8", "--input-tokens", "4096", "--output-tokens", "1024", "--json")[1])
+    assert r["parallelism"]["ep"] == 8 and "ep" in r["layout"]
+
+
+def test_estimate_says_when_a_format_is_emulated(capsys):
+    r = json.loads(run_cli(capsys, "estimate", "--chip", "nvidia_a100_80gb_sxm", "--model", "llama-3-8b", "--precision", "fp8",
+                           "--json")[1])
+    assert r["emulated"] is True and r["math_format_bits"] == 16 and "no units for fp8" in r["emulation_note"]

@@ -117,7 +117,7 @@ def cmd_models(args) -> int:
 def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, output_tokens=256, chips=None, price=None, calibrated=True) -> dict:
     """The ``workbook estimate`` figures as a dict; raises :class:`InputError` on bad input."""
     from workbook import analysis, calibration, catalog, specs
-    from workbook.model import serving, sizing
+    from workbook.model import deployment, serving, sizing
     from workbook.specs import Efficiency
 
     chip = catalog.chip(chip_id)
@@ -129,30 +129,36 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
                     unit="USD per chip-hour")
         chip = chip._replace(price=p)
     w = specs.workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out, chips=1)
-    if chips is None:
-        b0 = 1 if batch is None else _positive_int("--batch", batch, 1e6)
-        g = sizing.tensor_parallel_chips(chip, model, w._replace(batch=float(b0)))
-    else:
-        g = _positive_int("--chips", chips, 1e5)
-    w = w._replace(chips=float(g))
-    largest = int(sizing.max_batch(chip, model, w))
-    if largest < 1:
-        need = int(sizing.min_chips(chip, model, w))
-        raise InputError(f"{model_id} does not fit on {g} x {chip_id}: the weights and one sequence need at least {need} chips (use --chips {need} or more)")
-    if batch is None:
-        b = min(64, largest)
-    else:
-        b = _positive_int("--batch", batch, 1e6)
-        if b > largest:
-            need = int(sizing.min_chips(chip, model, w._replace(batch=float(b))))
-            raise InputError(f"--batch {b} does not fit on {g} x {chip_id} with {model_id} at {precision}: "
-                             f"at most {largest} fit; this batch needs {need} chips (use --chips {need} or --batch {largest})")
-    w = w._replace(batch=float(b))
     note = calibration.calibration_problem() if calibrated else None
     eff = calibration.efficiency(chip_id) if calibrated else Efficiency()
     calibrated = calibrated and note is None
+    b_asked = None if batch is None else _positive_int("--batch", batch, 1e6)
+    if chips is None:  # the fewest power-of-two chips on which a layout holds the batch (1 if not given)
+        found = deployment.fewest_chips(chip, model, w._replace(batch=float(b_asked or 1)), eff)
+        if found is None:
+            raise InputError(f"{model_id} does not fit on up to {deployment.MAX_CHIPS} x {chip_id} at {precision} "
+                             f"with batch {b_asked or 1}: lower the batch or the context, or use a narrower precision")
+        g = found[0]
+    else:
+        g = _positive_int("--chips", chips, 1e5)
+    w = w._replace(chips=float(g))
+    first = deployment.best_deployment(chip, model, w, eff)  # a layout that holds one sequence
+    if first is None:
+        need = int(sizing.min_chips(chip, model, w))
+        raise InputError(f"{model_id} does not fit on {g} x {chip_id} in any valid layout: the weights and one sequence "
+                         f"need at least {need} chips (use --chips {max(need, g + 1)} or more)")
+    largest = int(sizing.max_batch(chip, model, w, first[1]))
+    b = min(64, largest) if b_asked is None else b_asked
+    best = deployment.best_deployment(chip, model, w._replace(batch=float(b)), eff)
+    if best is None:
+        need = int(sizing.min_chips(chip, model, w._replace(batch=float(b))))
+        raise InputError(f"--batch {b} does not fit on {g} x {chip_id} with {model_id} at {precision}: "
+                         f"at most {largest} fit; this batch needs at least {need} chips (use --chips {max(need, g + 1)} "
+                         f"or --batch {largest})")
+    layout, d, _ = best
+    w = w._replace(batch=float(b))
 
-    chip_e, _, perf = analysis.serving_elasticities(chip, model, w, eff)
+    chip_e, _, perf = analysis.serving_elasticities(chip, model, w, eff, d)
     k = analysis.METRICS.index("tokens_per_s_per_chip")
     base = float(perf.tokens_per_s_per_chip)
     el = {f: float(getattr(chip_e, f)[k]) for f in chip._fields}
@@ -160,6 +166,7 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     finite = all(math.isfinite(float(x)) for x in perf[:6]) and all(math.isfinite(x) for x in (*el.values(), compute))
     if not finite:
         raise InputError("the model gave a non-finite result for these inputs; check --input-tokens/--output-tokens")
+    emulated = bool(float(perf.emulated) > 0.5)
     info = catalog.chip_info(chip_id)
     return {
         "chip": chip_id, "chip_name": info.get("name", chip_id), "chip_availability": info.get("availability", ""),
@@ -173,6 +180,13 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
         "cycle_bound": serving.RESOURCES[int(perf.cycle_bound)],  # of prefill + decode together: sets tokens/s and cost
         "memory_gb_per_chip": float(perf.memory_required) / 1e9, "memory_gb_usable_per_chip": float(perf.memory_available) / 1e9,
         "max_batch": largest,
+        "layout": layout, "parallelism": deployment.as_dict(d),
+        "decode_breakdown": {"compute": float(perf.decode_compute_time), "memory": float(perf.decode_memory_time),
+                             "interconnect": float(perf.decode_interconnect_time), "overhead": float(perf.decode_overhead_time)},
+        "math_format_bits": int(serving.math_bits(chip, w)), "emulated": emulated,
+        **({"emulation_note": f"{chip_id} has no units for {precision} math: modelled with narrow weights, "
+                              f"{int(serving.math_bits(chip, w))}-bit math and the cost of dequantising the weights"}
+           if emulated else {}),
         "elasticity": {"memory_bandwidth": el["memory_bandwidth"], "compute": compute, "interconnect": el["interconnect_bandwidth"]},
         "elasticity_all": el,
     }
@@ -189,7 +203,13 @@ def cmd_estimate(args) -> int:
           + (" (calibration.json unusable: see the warning)" if r.get("calibration_note") else ""))
     print(f"  TTFT {r['ttft_s'] * 1e3:.1f} ms   TPOT {r['tpot_s'] * 1e3:.2f} ms   {r['tokens_per_s_per_user']:.1f} tokens/s per user")
     print(f"  {r['tokens_per_s_per_chip']:.1f} output tokens/s per chip   ${r['usd_per_million_tokens']:.3f} per M tokens at ${r['usd_per_chip_hour']:.2f}/chip-h   {r['joules_per_token']:.3f} J/token")
+    par, brk = r["parallelism"], r["decode_breakdown"]
+    print(f"  layout {r['layout']}: tp {par['tp']}, pp {par['pp']}, ep {par['ep']}, dp {par['dp']}; a decode step: compute "
+          f"{brk['compute'] * 1e3:.2f} ms, memory {brk['memory'] * 1e3:.2f} ms, interconnect {brk['interconnect'] * 1e3:.2f} ms, "
+          f"overhead {brk['overhead'] * 1e3:.2f} ms")
     print(f"  decode step bound by {r['bound']}, whole cycle (prefill + decode) by {r['cycle_bound']}; memory {r['memory_gb_per_chip']:.1f} of {r['memory_gb_usable_per_chip']:.1f} GB usable per chip (max batch {r['max_batch']})")
+    if r.get("emulation_note"):
+        print(f"  note: {r['emulation_note']}")
     print(f"  elasticity of tokens/s per chip: memory bandwidth {e['memory_bandwidth']:+.3f}, compute {e['compute']:+.3f}, interconnect {e['interconnect']:+.3f}")
     return 0
 

@@ -1,13 +1,13 @@
 """Large sweeps in cache-sized chunks on every core.
 
 One ``jax.vmap`` over a million points keeps every intermediate of the serving model alive
-at once: the working set leaves the CPU caches and each evaluation costs several times more
-than at ten thousand points. :func:`chunked_map` evaluates a vmapped function chunk by chunk
-(every chunk the same shape, so it compiles once) and runs chunks on a thread pool: XLA
-releases the interpreter lock while it computes, so two threads use two cores.
+at once: the working set leaves the CPU caches and each evaluation costs twice as much as at
+a hundred thousand points. :func:`chunked_map` evaluates a large sweep chunk by chunk (chunks
+of a few sizes, so it compiles rarely) on a thread pool (XLA releases the interpreter lock
+while it computes); small sweeps go through one vmap, which is faster there.
 
 >>> import jax.numpy as jnp
->>> out = chunked_map(lambda x: x * 2.0, jnp.arange(10.0), chunk=4)
+>>> out = chunked_map(lambda x: x * 2.0, jnp.arange(10.0), chunk=1)
 >>> [float(v) for v in out]
 [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0]
 """
@@ -23,7 +23,10 @@ import numpy as np
 
 from workbook.errors import InputError, require
 
-DEFAULT_CHUNK = 8192  # points per chunk: the serving model's working set stays in L2/L3
+DEFAULT_CHUNK = 65536  # points per chunk: measured best of 8k-128k on this 2-core machine (benchmarks/bench_core.py)
+# Up to this many chunks' worth of points one vmap is as fast (its working set still fits):
+# on this machine one vmap costs ~90 ns per point up to 1e5 points and ~210 ns at 1e6.
+SINGLE_CALL_CHUNKS = 4
 
 
 def chunked_map(fn: Callable, *args, chunk: int = DEFAULT_CHUNK, workers: int | None = None):
@@ -39,8 +42,14 @@ def chunked_map(fn: Callable, *args, chunk: int = DEFAULT_CHUNK, workers: int | 
         raise InputError("args: chunked_map needs at least one array argument")
     n = int(np.shape(leaves[0])[0])
     run = _compiled(fn)
-    if n <= chunk:  # one chunk: no padding, no threads
+    workers = workers or os.cpu_count() or 1
+    if n <= SINGLE_CALL_CHUNKS * chunk:  # small enough for one vmap: no padding, no threads
         return jax.tree.map(np.asarray, jax.block_until_ready(run(*args)))
+    # at least one chunk per worker, at most ``chunk`` points each, sized in steps of 1024 so
+    # that few shapes are compiled and padding stays under 1024 points per chunk
+    parts = max(workers, -(-n // chunk))
+    chunk = -(-n // parts)
+    chunk = -(-chunk // 1024) * 1024
     pad = -n % chunk
     padded = jax.tree.map(lambda x: np.concatenate([np.asarray(x), np.repeat(np.asarray(x)[-1:], pad, axis=0)]) if pad else np.asarray(x), args)
     starts = range(0, n + pad, chunk)
@@ -49,7 +58,6 @@ def chunked_map(fn: Callable, *args, chunk: int = DEFAULT_CHUNK, workers: int | 
         part = jax.tree.map(lambda x: x[s:s + chunk], padded)
         return jax.tree.map(np.asarray, jax.block_until_ready(run(*part)))
 
-    workers = workers or os.cpu_count() or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         parts = list(pool.map(one, starts))
     return jax.tree.map(lambda *xs: np.concatenate(xs)[:n], *parts)
