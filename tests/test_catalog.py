@@ -276,3 +276,14 @@ def test_long_and_hostile_ids_give_short_messages():
     assert len(str(info.value)) < 300
     with pytest.raises(InputError, match="unknown model None"):
         catalog.model(None)
+
+
+def test_every_catalog_model_states_its_context_and_longer_requests_are_refused():
+    from workbook.model import sizing
+
+    for mid in catalog.model_ids():
+        assert catalog.model(mid).max_context >= 4096, mid
+    m = catalog.model("llama-2-70b")  # max_position_embeddings 4096 (HF config.json)
+    sizing.check_context(m, 3000, 1000, "llama-2-70b")
+    with pytest.raises(InputError, match=r"input_tokens \+ output_tokens: 4097 is out of range; allowed \[1, 4096\]"):
+        sizing.check_context(m, 4000, 97, "llama-2-70b")

@@ -56,13 +56,15 @@ def test_price_chip_shows_its_own_override(comparison):
 
 
 def test_comparison_infeasible_shows_message(comparison):
+    comparison.controls["model"].value = "llama-3.1-70b"  # a 128k context
     comparison.controls["chips"].value = 1
-    comparison.controls["context"].value = 131072
-    comparison.controls["batch"].value = 4096  # no chip holds 4096 x 131k tokens of KV cache
+    comparison.controls["context"].value = 65536
+    comparison.controls["batch"].value = 4096  # no chip holds 4096 x 66k tokens of KV cache
     assert "does not fit" in comparison.message.value
     comparison.controls["batch"].value = 64
     comparison.controls["context"].value = 2048
     comparison.controls["chips"].value = 0
+    comparison.controls["model"].value = "llama-3-70b"
     assert "Not shown" not in comparison.message.value
 
 
@@ -107,3 +109,11 @@ def test_invalid_arguments_show_a_message():
 def test_weakest_status_is_a_status():
     assert weakest_status("nvidia_h100_sxm") in charts.STATUS_ORDER
     assert weakest_status("fractile_imc") == "estimate"
+
+
+def test_a_context_longer_than_the_model_supports_shows_a_message():
+    panel = ChipComparisonPanel(model_id="llama-2-70b", context=2048, output=512, chip_ids=["nvidia_h100_sxm"])
+    before = panel.last_data
+    panel.controls["context"].value = 8192  # llama-2-70b stops at 4096 tokens
+    assert "4096" in panel.message.value and "llama-2-70b" in panel.message.value
+    assert panel.last_data is before  # the last good chart stays

@@ -21,10 +21,15 @@ def test_sensitivity_panel_updates_and_rejects(sensitivity_panel):
     big = bw()
     assert small > big  # more batch, less bandwidth-bound
     n = p.updates
-    p.controls["context"].value = 131072  # 256 x 131k tokens of KV cache: does not fit on 4 chips
+    p.controls["context"].value = 16384  # longer than Llama-3-70B's 8,192-token context
+    assert "the context of llama-3-70b" in p.message.value
+    assert p.updates == n  # chart kept
+    p.controls["model"].value = "llama-3.1-70b"  # a 128k context
+    p.controls["context"].value = 65536  # 256 x 66k tokens of KV cache: does not fit on 4 chips
     assert "does not fit" in p.message.value
     assert p.updates == n  # chart kept
     p.controls["context"].value = 2048
+    p.controls["model"].value = "llama-3-70b"
     assert p.message.value == ""
     assert "bound by" in p.summary.value
     assert isinstance(p.last_data, pd.DataFrame)
@@ -43,7 +48,7 @@ def test_chart_rows_follow_the_metric(sensitivity_panel):
 
 
 def test_infeasible_construction_shows_a_message():
-    p = SensitivityPanel(batch=4096, context=131072, chips=1)  # must not raise
+    p = SensitivityPanel(model_id="llama-3.1-70b", batch=4096, context=65536, chips=1)  # must not raise
     assert "does not fit" in p.message.value
     assert p.last_data.empty
     valid_json(p.chart.spec)

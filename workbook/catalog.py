@@ -69,6 +69,7 @@ MODEL_RANGES: dict[str, tuple[float, float]] = {
     "d_ff_expert": (0, 1e7), "n_dense_layers": (0, 1000), "mla": (0, 1), "kv_lora_rank": (0, 1e5),
     "q_lora_rank": (0, 1e5), "qk_nope_head_dim": (0, 4096), "qk_rope_head_dim": (0, 4096),
     "v_head_dim": (0, 4096), "sliding_window": (0, 1e8), "n_sliding_layers": (0, 1000),
+    "max_context": (0, 1e8),
 }
 
 

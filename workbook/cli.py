@@ -129,6 +129,7 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
                     unit="USD per chip-hour")
         chip = chip._replace(price=p)
     w = specs.workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out, chips=1)
+    sizing.check_context(model, t_in, t_out, model_id)
     note = calibration.calibration_problem() if calibrated else None
     eff = calibration.efficiency(chip_id) if calibrated else Efficiency()
     calibrated = calibrated and note is None
@@ -142,6 +143,9 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
     else:
         g = _positive_int("--chips", chips, 1e5)
     w = w._replace(chips=float(g))
+    if not deployment.candidate_deployments(chip, model, g, float(b_asked or 1)):
+        raise InputError(f"--chips: {g} has no valid layout for {model_id}: tensor parallelism must divide its "
+                         f"{int(model.n_heads)} heads, and a pipeline has at most {int(model.n_layers)} stages")
     first = deployment.best_deployment(chip, model, w, eff)  # a layout that holds one sequence
     if first is None:
         need = int(sizing.min_chips(chip, model, w))

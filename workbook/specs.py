@@ -61,6 +61,7 @@ class Model(NamedTuple):
     v_head_dim: float  # MLA per-head value width
     sliding_window: float  # tokens a sliding-window layer attends to (0: none)
     n_sliding_layers: float  # layers that use the sliding window
+    max_context: float = 0.0  # longest sequence (prompt + output) the model supports, tokens (0: not stated)
 
 
 class Workload(NamedTuple):

@@ -83,3 +83,15 @@ def tensor_parallel_chips(chip: Chip, m: Model, w: Workload) -> int:
     tensor-parallel degrees runtimes support). Concrete values; Python int."""
     need = max(int(min_chips(chip, m, w)), 1)
     return 1 << (need - 1).bit_length()
+
+
+def check_context(m: Model, input_tokens, output_tokens, model_id: str = "the model") -> None:
+    """Raise :class:`~workbook.errors.InputError` when prompt plus output exceed the model's
+    ``max_context`` (its ``max_position_embeddings``; no check when it is 0, not stated)."""
+    from workbook.errors import InputError
+
+    limit = float(m.max_context)
+    total = float(input_tokens) + float(output_tokens)
+    if limit > 0 and total > limit:
+        raise InputError(f"input_tokens + output_tokens: {total:g} is out of range; allowed [1, {limit:g}] "
+                         f"tokens, the context of {model_id}")

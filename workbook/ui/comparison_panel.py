@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbook import analysis, catalog
 from workbook.errors import InputError, require
+from workbook.model import sizing
 from workbook.specs import workload
 from workbook.ui import charts
 from workbook.ui.controls import CONTEXTS, ArgumentCheck, chip_name, workload_controls
@@ -82,6 +83,7 @@ class ChipComparisonPanel(Panel):
         self.prices[c["price_chip"].value] = price
         w = workload(c["precision"].value, batch=c["batch"].value, input_tokens=c["context"].value,
                      output_tokens=c["output"].value)
+        sizing.check_context(catalog.model(c["model"].value), w.input_tokens, w.output_tokens, c["model"].value)
         r = analysis.compare_chips(self.chip_ids, catalog.model(c["model"].value), w, self.effs,
                                    float(c["chips"].value), self.prices)
         fits = r["fits"] > 0.5

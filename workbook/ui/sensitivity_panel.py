@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbook import analysis, catalog
 from workbook.errors import InputError
+from workbook.model import sizing
 from workbook.model.serving import RESOURCES
 from workbook.specs import workload
 from workbook.ui import charts
@@ -57,6 +58,7 @@ class SensitivityPanel(Panel):
         cid, metric = c["chip"].value, c["metric"].value
         w = workload(c["precision"].value, batch=c["batch"].value, input_tokens=c["context"].value,
                      output_tokens=OUTPUT_TOKENS, chips=c["chips"].value)
+        sizing.check_context(catalog.model(c["model"].value), w.input_tokens, w.output_tokens, c["model"].value)
         chip_e, w_e, perf = analysis.serving_elasticities(catalog.chip(cid), catalog.model(c["model"].value), w,
                                                           analysis.calibrated_efficiency(cid)[0])
         if float(perf.fits) < 0.5:
