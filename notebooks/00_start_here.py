@@ -60,7 +60,7 @@ import altair as alt
 import ipywidgets as widgets
 from IPython.display import display
 
-from workbook import analysis, catalog
+from workbook import analysis, calibration, catalog
 from workbook.specs import workload
 from workbook.ui import ChipComparisonPanel, charts, weakest_status
 
@@ -77,7 +77,7 @@ pd.set_option("display.width", 120)
 # `workbook.model.deployment`). Chips on which no layout fits are left out.
 # Efficiencies (the achieved fraction of peak compute and bandwidth) are **calibrated** per chip
 # family against published benchmarks (`workbook.calibration`); chips of a family with no
-# benchmark use the shared factors.
+# benchmark use the shared factors and are labelled **prior only**.
 
 # %%
 model = catalog.model("llama-3-70b")
@@ -95,8 +95,9 @@ first = pd.DataFrame({
 left_out = first.loc[result["fits"] < 0.5, "name"].tolist()
 first = first[result["fits"] > 0.5].reset_index(drop=True)
 print(f"left out (no layout fits): {', '.join(left_out) or 'none'}")
-calibrated = all(analysis.calibrated_efficiency(c)[1] for c in chip_ids)
-print(f"calibrated efficiencies: {calibrated}; chips: {len(chip_ids)}")
+status = pd.Series({c: calibration.calibration_status(c) for c in chip_ids})
+print(f"efficiencies of {len(chip_ids)} chips: " + "; ".join(f"{k} {v}" for k, v in status.value_counts().items())
+      + " (calibrated: fitted to measured rows of the chip's family; prior only: shared factors, no rows of its own)")
 
 # %%
 charts.chip_bar_chart(first.round(1), "value", "output tokens/s per chip (Llama-3-70B, FP8, B=64)", log=True)

@@ -27,7 +27,7 @@ import altair as alt
 import ipywidgets as widgets
 from IPython.display import display
 
-from workbook import analysis, catalog
+from workbook import analysis, calibration, catalog
 from workbook.model.serving import RESOURCES
 from workbook.specs import workload
 from workbook.ui import ChipComparisonPanel, charts, weakest_status
@@ -134,7 +134,7 @@ across = pd.DataFrame({
     "tokens_per_s_per_chip": r["tokens_per_s_per_chip"], "usd_per_million_tokens": r["usd_per_million_tokens"],
     "bound": [RESOURCES[int(b)] for b in r["bound"]],
 })
-print(f"calibrated: {all(analysis.calibrated_efficiency(c)[1] for c in ids)}")
+print("efficiencies: " + ", ".join(f"{catalog.chip_info(c)['name'][:16]} {calibration.calibration_status(c)}" for c in ids))
 across[["name", "status", "chips", "tokens_per_s_per_chip", "usd_per_million_tokens", "bound"]].round(2)
 
 # %%
@@ -146,7 +146,7 @@ charts.chip_bar_chart(cost, "value", "USD per million output tokens (calibrated)
 # dollar-hour (large-HBM AMD parts, H200 and the newest NVIDIA parts); the cheapest bar of all is
 # the Fractile *scenario*, whose every number is an estimate — do not read it as a measurement.
 
-# %%
+# %% tags=["checks"]
 usd = across.set_index("chip_id")["usd_per_million_tokens"]
 assert usd["nvidia_h200_sxm"] < usd["nvidia_h100_sxm"] < usd["nvidia_a100_80gb_sxm"]
 assert usd["amd_mi300x"] < usd["nvidia_h100_sxm"]

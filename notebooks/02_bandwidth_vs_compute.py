@@ -61,7 +61,7 @@ charts.elasticity_chart(el, "elasticity of tokens/s per chip")
 # bandwidth buys several times more tokens/s than a 10 % rise in FP8 FLOP/s (which helps mostly
 # by shortening prefill); per-step overheads and the interconnect take the rest.
 
-# %%
+# %% tags=["checks"]
 e = el.set_index("field")["elasticity"]
 assert e["memory_bandwidth"] > 0.3
 assert e["memory_bandwidth"] > 1.5 * abs(e["peak_flops_fp8"])
@@ -139,7 +139,7 @@ charts.regime_heatmap(regime)
 # compute-bound only at batches of a few hundred with short contexts; long contexts push the
 # switch out, because each sequence's KV cache is read every step (the memory wall).
 
-# %%
+# %% tags=["checks"]
 cell = regime.set_index(["batch", "context"])
 assert cell.loc[(1, 128), "resource"] == "memory" and cell.loc[(1, 128), "log10_ratio"] > 1
 assert cell.loc[(1024, 128), "resource"] == "compute"
@@ -164,7 +164,7 @@ cb_wide
 # %%
 charts.critical_batch_chart(cb.round(1))
 
-# %%
+# %% tags=["checks"]
 assert abs(analysis.critical_batch(v5e_book, "bf16") - 240) < 3
 assert abs(analysis.critical_batch(h100, "bf16") - 295) < 3
 assert cb.set_index("chip_id").loc["cerebras_wse3", "critical_batch"].max() < 10  # SRAM wafer: tiny B*
@@ -197,7 +197,7 @@ for c in sram:
 sram_view = pd.DataFrame(rows).round(3)
 sram_view
 
-# %%
+# %% tags=["checks"]
 assert sram_view.set_index("chip").iloc[0]["bound"] == "memory"
 assert sram_view["e_bandwidth"].iloc[1:].abs().max() < sram_view["e_bandwidth"].iloc[0]
 
@@ -268,7 +268,7 @@ tor_view
 # %%
 charts.tornado_chart(tor.round(4), float(tor.central.iloc[0]), "USD per million tokens, H100")
 
-# %%
+# %% tags=["checks"]
 q = mc["usd_per_million_tokens"]
 assert q[5] < q[50] < q[95]
 assert tor.iloc[0]["input"] == "price"
@@ -295,7 +295,7 @@ try:
 except InputError as exc:
     print(f"No answer: {exc}")
 
-# %%
+# %% tags=["checks"]
 assert abs(ans["value"] / h200_bw - 1) < 0.05
 
 # %% [markdown]

@@ -251,3 +251,10 @@ def test_estimate_says_when_a_format_is_emulated(capsys):
     r = json.loads(run_cli(capsys, "estimate", "--chip", "nvidia_a100_80gb_sxm", "--model", "llama-3-8b", "--precision", "fp8",
                            "--json")[1])
     assert r["emulated"] is True and r["math_format_bits"] == 16 and "no units for fp8" in r["emulation_note"]
+
+
+def test_estimate_labels_chips_without_measured_rows_prior_only(capsys):
+    r = json.loads(run_cli(capsys, "estimate", "--chip", "google_tpu_v6e", "--model", "llama-3.1-8b", "--json")[1])
+    assert r["calibration_status"] == "prior only" and r["calibrated"] is False
+    r = json.loads(run_cli(capsys, "estimate", "--chip", "nvidia_h100_sxm", "--model", "llama-3.1-8b", "--json")[1])
+    assert r["calibration_status"] == "calibrated" and r["calibrated"] is True

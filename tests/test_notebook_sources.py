@@ -67,11 +67,11 @@ def test_notebook_matches_its_source(stem):
     assert not found, f"{stem}.ipynb differs from {stem}.py; {FIX.format(prefix=stem[:2])}\n" + "\n".join(found)
 
 
-def test_solution_cells_are_folded_and_only_they():
+def test_solution_and_checks_cells_are_folded_and_only_they():
     for stem in sorted(_stems("*.py")):
         for cell in build.notebook_from_source(NOTEBOOKS / f"{stem}.py").cells:
-            solution = cell.cell_type == "code" and "solution" in cell.metadata.get("tags", [])
-            assert (cell.metadata.get("jupyter") == build.HIDDEN) == solution, (stem, cell.source[:60])
+            folded = cell.cell_type == "code" and any(t in cell.metadata.get("tags", []) for t in build.FOLDED_TAGS)
+            assert (cell.metadata.get("jupyter") == build.HIDDEN) == folded, (stem, cell.source[:60])
 
 
 def _edits():

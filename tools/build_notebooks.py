@@ -7,8 +7,9 @@
 The source of ``notebooks/NN_name.ipynb`` is ``notebooks/NN_name.py`` (jupytext percent format,
 paired through ``jupytext.toml``). For each source this
 
-1. converts it with jupytext and folds every code cell tagged ``solution`` (source and output
-   hidden, ``metadata.jupyter``), so exercises open with their answers collapsed;
+1. converts it with jupytext and folds every code cell tagged ``solution`` or ``checks`` (source
+   and output hidden, ``metadata.jupyter``), so exercises open with their answers collapsed and
+   the asserts that check a notebook's claims stay out of the reader's way;
 2. executes it with nbconvert (timeout 600 s per cell, ``JAX_PLATFORMS=cpu`` and the shared JAX
    compilation cache of ``tasks.py``), in ``notebooks/`` like JupyterLab does;
 3. cleans it: drops the saved widget state, clears the outputs of cells that display widgets
@@ -36,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCE_FORMAT = "py:percent"
 SOLUTION_TAG = "solution"
+CHECKS_TAG = "checks"  # a cell that only asserts the notebook's claims
+FOLDED_TAGS = (SOLUTION_TAG, CHECKS_TAG)
 HIDDEN = {"source_hidden": True, "outputs_hidden": True}  # a folded cell: code and output collapsed
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -47,12 +50,12 @@ def sources(prefixes=()) -> list[Path]:
 
 
 def notebook_from_source(source: Path) -> nbformat.NotebookNode:
-    """The unexecuted notebook built from a source: its cells, tags and text, solutions folded."""
+    """The unexecuted notebook built from a source: its cells, tags and text, solutions and checks folded."""
     nb = jupytext.read(source, fmt=SOURCE_FORMAT)
     nb.metadata.pop("jupytext", None)  # the format is jupytext.toml's business, not the notebook's
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:03d}"  # stable ids: rebuilding gives no id churn in git
-        if cell.cell_type == "code" and SOLUTION_TAG in cell.metadata.get("tags", ()):
+        if cell.cell_type == "code" and any(t in cell.metadata.get("tags", ()) for t in FOLDED_TAGS):
             cell.metadata["jupyter"] = dict(HIDDEN)
     return nb
 

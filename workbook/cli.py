@@ -75,17 +75,23 @@ def _print_json(x) -> None:
 
 
 def cmd_chips(args) -> int:
-    from workbook import catalog
+    from workbook import calibration, catalog
 
     rows = catalog.chip_table()
     if args.json:
         by_chip: dict = {}
         for r in rows:
             c = by_chip.setdefault(r["chip_id"], {"chip_id": r["chip_id"], "name": r["name"], **{
-                k: catalog.chip_info(r["chip_id"]).get(k, "") for k in ("vendor", "family", "availability")}, "quantities": {}})
+                k: catalog.chip_info(r["chip_id"]).get(k, "") for k in ("vendor", "family", "availability")},
+                "efficiencies": calibration.calibration_status(r["chip_id"]), "quantities": {}})
             c["quantities"][r["quantity"]] = {k: r[k] for k in ("value", "low", "high", "unit", "status", "source", "date", "note")}
         _print_json(list(by_chip.values()))
         return 0
+    statuses = {c: calibration.calibration_status(c) for c in catalog.chip_ids()}
+    for status in calibration.CALIBRATION_STATUSES:
+        ids = [c for c, st in statuses.items() if st == status]
+        if ids:
+            print(f"efficiencies {status}: {', '.join(ids)}")
     print(f"{'chip_id':24} {'quantity':24} {'value':>11} {'range':>23}  {'status':12} source (date)")
     for r in rows:
         rng = f"{r['low']:.3g}-{r['high']:.3g}" if r["low"] is not None else ""
@@ -176,7 +182,9 @@ def estimate(chip_id, model_id, precision="fp8", batch=None, input_tokens=1024, 
         "chip": chip_id, "chip_name": info.get("name", chip_id), "chip_availability": info.get("availability", ""),
         "model": model_id, "precision": precision, "batch": b, "chips": g,
         "input_tokens": t_in, "output_tokens": t_out, "usd_per_chip_hour": float(chip.price),
-        "calibrated": calibrated, **({"calibration_note": note} if note else {}),
+        "calibrated": calibrated and calibration.calibration_status(chip_id) == "calibrated",
+        "calibration_status": calibration.calibration_status(chip_id) if calibrated else "bare roofline",
+        **({"calibration_note": note} if note else {}),
         "ttft_s": float(perf.ttft), "tpot_s": float(perf.tpot),
         "tokens_per_s_per_chip": base, "tokens_per_s_per_user": float(perf.tokens_per_s_per_user),
         "usd_per_million_tokens": float(perf.usd_per_million_tokens), "joules_per_token": float(perf.joules_per_token),
@@ -203,7 +211,7 @@ def cmd_estimate(args) -> int:
         return 0
     e = r["elasticity"]
     print(f"{r['model']} on {r['chips']} x {_one_line(r['chip_name'], 80)} ({r['chip']}), {r['precision']}, batch {r['batch']}, "
-          f"{r['input_tokens']} in / {r['output_tokens']} out, {'calibrated' if r['calibrated'] else 'bare roofline'}"
+          f"{r['input_tokens']} in / {r['output_tokens']} out, efficiencies: {r['calibration_status']}"
           + (" (calibration.json unusable: see the warning)" if r.get("calibration_note") else ""))
     print(f"  TTFT {r['ttft_s'] * 1e3:.1f} ms   TPOT {r['tpot_s'] * 1e3:.2f} ms   {r['tokens_per_s_per_user']:.1f} tokens/s per user")
     print(f"  {r['tokens_per_s_per_chip']:.1f} output tokens/s per chip   ${r['usd_per_million_tokens']:.3f} per M tokens at ${r['usd_per_chip_hour']:.2f}/chip-h   {r['joules_per_token']:.3f} J/token")

@@ -269,6 +269,20 @@ def calibrated_efficiency(chip_id: str) -> tuple[Efficiency, bool]:
     return efficiency(chip_id), True
 
 
+CALIBRATION_STATUSES = ("calibrated", "prior only", "bare roofline")
+
+
+def calibration_status(chip_id: str) -> str:
+    """How a chip's efficiencies were obtained: ``"calibrated"`` (measured rows of its own
+    family were fitted), ``"prior only"`` (no measured rows of its family: the shared factors,
+    which sit inside the published prior ranges), or ``"bare roofline"`` (no usable
+    calibration file)."""
+    cal = calibration()
+    if cal is None:
+        return "bare roofline"
+    return "calibrated" if family(chip_id) in cal["families"] else "prior only"
+
+
 def row_efficiencies(rows: list[Measured], cal: dict | None) -> Efficiency:
     """Stacked per-row efficiencies: calibrated from ``cal``, or the bare roofline if ``None``."""
     effs = [efficiency_from_json(cal, family(r.chip_id)) if cal else Efficiency() for r in rows]
