@@ -10,7 +10,7 @@ from workbook import catalog
 from workbook.calibration import calibrated_efficiency
 from workbook.model import serving, sizing
 from workbook.model.deployment import candidate_deployments
-from workbook.specs import Chip, Efficiency, Model, Workload, as_arrays, stack, tensor_parallel
+from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, as_arrays, stack, tensor_parallel
 
 
 performance_jit = jax.jit(serving.performance)
@@ -33,18 +33,18 @@ def _compare(chips, m, w, effs, deployments):
 compare_jit = jax.jit(_compare)
 
 
-def _candidates(chip, m: Model, w: Workload, chips_per_replica: float):
-    """Layouts to try for one chip: at ``chips_per_replica``, or at the fewest power-of-two
-    chips that hold the workload and at twice that (replicated KV heads may need more)."""
+def _candidates(chip, m: Model, w: Workload, chips_per_replica: float) -> list[tuple[str, Deployment]]:
+    """``CANDIDATES_PER_CHIP`` (name, layout) pairs to try for one chip, padded by repeating the
+    first: the valid layouts on ``chips_per_replica`` chips, or on the fewest power-of-two chips
+    that hold the workload and on twice that (replicated KV heads may need more)."""
     if chips_per_replica > 0:
         counts = [int(chips_per_replica)]
     else:
         g = sizing.tensor_parallel_chips(chip, m, w)
         counts = [g, 2 * g]
-    cands = [d for g in counts for _, d in candidate_deployments(chip, m, g, float(w.batch))]
-    cands = cands or [tensor_parallel(float(counts[0]))]
-    cands = cands[:CANDIDATES_PER_CHIP]
-    return cands + [cands[0]] * (CANDIDATES_PER_CHIP - len(cands)), [name for g in counts for name, _ in candidate_deployments(chip, m, g, float(w.batch))]
+    cands = [c for g in counts for c in candidate_deployments(chip, m, g, float(w.batch))]
+    cands = (cands or [("tp", tensor_parallel(float(counts[0])))])[:CANDIDATES_PER_CHIP]
+    return cands + [cands[0]] * (CANDIDATES_PER_CHIP - len(cands))
 
 
 def compare_chips(chip_ids, m: Model, w: Workload, effs=None, chips_per_replica: float = 0.0, prices=None) -> dict:
@@ -65,12 +65,12 @@ def compare_chips(chip_ids, m: Model, w: Workload, effs=None, chips_per_replica:
     if effs is None:
         effs = [calibrated_efficiency(c)[0] for c in chip_ids]
     cands = [_candidates(c, m, w, chips_per_replica) for c in specs]
-    deps = stack([stack(d) for d, _ in cands])
+    deps = stack([stack([d for _, d in per_chip]) for per_chip in cands])
     perf = compare_jit(stack(specs), as_arrays(m), as_arrays(w), stack(effs), deps)
     tps = np.where(np.asarray(perf.fits) > 0.5, np.asarray(perf.tokens_per_s_per_chip), -np.inf)
     best = np.argmax(tps, axis=1)
     rows = np.arange(len(chip_ids))
     out = {"chip_id": chip_ids, "chips": np.asarray(perf.chips, float)[rows, best],
-           "layout": [names[b] if b < len(names) else "tp" for (_, names), b in zip(cands, best)]}
+           "layout": [per_chip[b][0] for per_chip, b in zip(cands, best)]}
     out.update({k: np.asarray(v, float)[rows, best] for k, v in perf._asdict().items()})
     return out

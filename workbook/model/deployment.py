@@ -117,8 +117,3 @@ def fewest_chips(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency
 def as_dict(d: Deployment) -> dict:
     """``{"tp", "pp", "ep", "dp"}`` as integers (for JSON)."""
     return {k: int(round(float(v))) for k, v in d._asdict().items()}
-
-
-def deployment_chips(d: Deployment):
-    """Chips the deployment uses: ``tp * pp * dp``."""
-    return jnp.asarray(d.tp) * d.pp * d.dp

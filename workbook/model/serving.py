@@ -268,8 +268,7 @@ def decode_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: Ef
     experts = 2.0 * batch * tf.expert_matmul_params_per_token(m)
     weights = stage_weight_bytes_read(m, w, d, batch)
     t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d), weights, eff.compute_decode, eff)
-    per_layer_token = tf.kv_cache_bytes_per_token(m, w.kv_bits) / m.n_layers
-    kv = batch / d.dp * (per_layer_token * tf._attended_tokens_decode(m, context) + tf.kv_cache_bytes_per_token(m, w.kv_bits))
+    kv = tf.decode_kv_bytes(m, batch / d.dp, context, w.kv_bits)
     t_mem = (weights + kv / (d.pp * _kv_shards(m, d))) / (chip.memory_bandwidth * eff.memory)
     t_comm = stage_communication_time(chip, m, d, eff, batch)
     t_over = (m.n_layers / d.pp) * eff.kernels_per_layer * eff.kernel_time + eff.step_overhead / d.pp
@@ -284,7 +283,7 @@ def prefill_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: E
     experts = 2.0 * tokens * tf.expert_matmul_params_per_token(m)
     weights = stage_weight_bytes_read(m, w, d, tokens)
     t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d), weights, eff.compute_prefill, eff)
-    kv = tokens / d.dp * tf.kv_cache_bytes_per_token(m, w.kv_bits)
+    kv = tf.prefill_kv_bytes(m, batch / d.dp, w.input_tokens, w.kv_bits)
     t_mem = (weights + kv / (d.pp * _kv_shards(m, d))) / (chip.memory_bandwidth * eff.memory)
     t_comm = stage_communication_time(chip, m, d, eff, tokens)
     t_over = (m.n_layers / d.pp) * eff.kernels_per_layer * eff.kernel_time

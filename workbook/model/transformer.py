@@ -193,15 +193,17 @@ def decode_flops(m: Model, batch, context):
     return batch * 2.0 * matmul_params_per_token(m) + decode_attention_flops(m, batch, context)
 
 
-def decode_bytes(m: Model, batch, context, weight_bits, kv_bits):
-    """Bytes one decode step moves: weights (touched experts) + KV-cache reads + KV writes.
-
-    ``W(B) + B * kv_bytes_per_layer_token * attended(context) + B * kv_bytes_per_token``.
-    """
+def decode_kv_bytes(m: Model, batch, context, kv_bits):
+    """KV-cache bytes one decode step moves: reads of every attended position and the write of
+    the new token, ``B * (kv_bytes_per_layer_token * attended(context) + kv_bytes_per_token)``."""
     per_layer_token = kv_cache_bytes_per_token(m, kv_bits) / m.n_layers
-    kv_read = batch * per_layer_token * _attended_tokens_decode(m, context)
-    kv_write = batch * kv_cache_bytes_per_token(m, kv_bits)
-    return weight_bytes_read(m, batch, weight_bits) + kv_read + kv_write
+    return batch * (per_layer_token * _attended_tokens_decode(m, context) + kv_cache_bytes_per_token(m, kv_bits))
+
+
+def decode_bytes(m: Model, batch, context, weight_bits, kv_bits):
+    """Bytes one decode step moves: weights (touched experts) + KV-cache reads + KV writes,
+    ``W(B) +`` :func:`decode_kv_bytes`."""
+    return weight_bytes_read(m, batch, weight_bits) + decode_kv_bytes(m, batch, context, kv_bits)
 
 
 def prefill_attention_flops(m: Model, batch, prompt):
@@ -214,16 +216,18 @@ def prefill_flops(m: Model, batch, prompt):
     return batch * prompt * 2.0 * matmul_params_per_token(m) + prefill_attention_flops(m, batch, prompt)
 
 
+def prefill_kv_bytes(m: Model, batch, prompt, kv_bits):
+    """KV-cache bytes a prefill writes: ``B * T * kv_bytes_per_token``."""
+    return batch * prompt * kv_cache_bytes_per_token(m, kv_bits)
+
+
 def prefill_bytes(m: Model, batch, prompt, weight_bits, kv_bits):
     """Bytes a prefill moves: weights once (touched experts for ``B*T`` tokens) + KV writes."""
-    tokens = batch * prompt
-    return weight_bytes_read(m, tokens, weight_bits) + tokens * kv_cache_bytes_per_token(m, kv_bits)
+    return weight_bytes_read(m, batch * prompt, weight_bits) + prefill_kv_bytes(m, batch, prompt, kv_bits)
 
 
-# Collectives: Megatron-style tensor parallelism needs two all-reduces of the activations
-# per layer (after attention and after the MLP); expert parallelism two all-to-alls of the
-# same size. Communication runs in 16-bit (TensorRT-LLM, vLLM defaults).
-COLLECTIVES_PER_LAYER = 2.0
+# Activations cross chips in 16 bits (TensorRT-LLM, vLLM defaults); how many collectives a
+# layer needs depends on the deployment (workbook.model.serving.stage_communication_time).
 COMM_BYTES_PER_ELEMENT = 2.0
 
 
