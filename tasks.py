@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""The workbook's two set-up commands. Needs only Python (>= 3.11) and pip.
+"""The workbook's set-up commands. Needs only Python (>= 3.11) and pip.
 
     python3 tasks.py lab    # install into .venv, open JupyterLab on the notebooks
     python3 tasks.py test   # install into .venv (plus the browser for the e2e tests), run every test
+    python3 tasks.py site   # install into .venv, build the static website into site/ (offline, no execution)
 
-Extra arguments after ``test`` go to pytest (``python3 tasks.py test -k serving``).
+Extra arguments after ``test`` go to pytest (``python3 tasks.py test -k serving``); after
+``site`` to tools/build_site.py (``python3 tasks.py site --out /tmp/site``).
 """
 
 from __future__ import annotations
@@ -84,7 +86,18 @@ def test(args) -> None:
     sys.exit(result.returncode)
 
 
+def site(args) -> None:
+    """Build the website from the executed notebooks (tools/build_site.py): site/index.html."""
+    install()
+    result = subprocess.run([str(PY), str(ROOT / "tools" / "build_site.py"), *args], cwd=ROOT, env=env())
+    if result.returncode == 0:
+        print(f"open {ROOT / 'site' / 'index.html'} in a browser (it works from disk, offline)")
+    sys.exit(result.returncode)
+
+
+COMMANDS = {"lab": lab, "test": test, "site": site}
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("lab", "test"):
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         sys.exit(__doc__)
-    {"lab": lab, "test": test}[sys.argv[1]](sys.argv[2:])
+    COMMANDS[sys.argv[1]](sys.argv[2:])

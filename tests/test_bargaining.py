@@ -287,3 +287,49 @@ def test_jitted_and_differentiated_calls_are_not_checked_but_still_work():
     assert float(_price(COST, VALUE, ALTS, 0.5, "deal-me-out", 0.01)) == pytest.approx(
         float(negotiated_price(COST, VALUE, ALTS)), rel=1e-6)
     assert np.isfinite(float(jax.grad(rubinstein_share)(0.9, 0.9)))
+
+
+# --- reservation prices and the bargained price ---------------------------------------------
+
+from workbook.econ.bargaining import bargained_price, seller_reservation_price  # noqa: E402
+
+
+@pytest.mark.parametrize("shortage,expected", [(0.0, 0.3), (0.5, 0.65), (1.0, 1.0)])
+def test_seller_reservation_price(shortage, expected):
+    # r_s = c + sigma (p_L - c): cost plus the margin earned selling elsewhere at list
+    assert float(seller_reservation_price(1.0, 0.3, shortage)) == pytest.approx(expected, abs=1e-7)
+
+
+def test_bargained_price_is_nash_and_rubinstein():
+    # Nash with disagreement payoffs r_s, r_b: P = r_s + beta (r_b - r_s); Rubinstein (1982)
+    # (0.9, 0.8) proposer share 0.714286 (targets.md) splits the same surplus
+    assert float(bargained_price(0.3, 1.1, 0.5, temperature=0.0)) == pytest.approx(0.7, abs=1e-7)
+    share = rubinstein_share(0.9, 0.8)
+    assert float(bargained_price(0.3, 1.1, share, temperature=0.0)) == pytest.approx(0.3 + 0.714286 * 0.8, abs=1e-6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(r_s=st.floats(0.0, 5.0), r_b=st.floats(0.0, 10.0), share=st.floats(0.0, 1.0), p_l=st.floats(0.0, 10.0),
+       tau=st.sampled_from([0.0, 1e-3, 0.1]))
+def test_bargained_price_never_exceeds_list_and_smooth_is_close(r_s, r_b, share, p_l, tau):
+    price = float(bargained_price(r_s, r_b, share, p_l, temperature=tau))
+    sharp = min(p_l, max(r_s, r_s + share * (r_b - r_s)))
+    assert price <= p_l + 1e-6  # the smooth min lies below its arguments
+    assert abs(price - sharp) <= 2 * tau * np.log(2) + 1e-5 * (1 + abs(sharp))
+
+
+def test_bargained_price_monotone_in_buyer_reservation():
+    rb = jnp.linspace(0.0, 3.0, 61)
+    p = np.asarray(jax.vmap(lambda b: bargained_price(0.5, b, 0.5, 1.2, temperature=0.01))(rb))
+    assert np.all(np.diff(p) >= -1e-7)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: seller_reservation_price(1.0, 0.3, 1.5), r"shortage: 1\.5 is out of range; allowed \[0, 1\]"),
+    (lambda: seller_reservation_price(1.0, 2.0, 0.5), r"unit_cost: 2 is out of range"),
+    (lambda: bargained_price(0.3, 1.0, -0.1), r"seller_share: -0\.1 is out of range"),
+    (lambda: bargained_price(0.3, 1.0, 0.5, -1.0), r"list_price: -1 is out of range"),
+])
+def test_reservation_and_bargained_price_reject_bad_input(call, message):
+    with pytest.raises(InputError, match=message):
+        call()

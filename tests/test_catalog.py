@@ -20,11 +20,19 @@ SHARED_CHIP_IDS = [
 ]
 
 
+# Cards that decentralised GPU marketplaces rent out (issue 11, item 1).
+MARKETPLACE_CHIP_IDS = [
+    "nvidia_rtx_4090", "nvidia_rtx_5090", "nvidia_rtx_pro_6000_blackwell", "nvidia_l40s", "nvidia_rtx_6000_ada",
+    "nvidia_rtx_a6000",
+]
+
+
 def test_every_shared_chip_is_in_the_catalog():
     assert set(SHARED_CHIP_IDS) <= set(catalog.chip_ids())
+    assert set(MARKETPLACE_CHIP_IDS) <= set(catalog.chip_ids())
 
 
-@pytest.mark.parametrize("chip_id", SHARED_CHIP_IDS)
+@pytest.mark.parametrize("chip_id", catalog.chip_ids())
 def test_chip_numbers_have_provenance(chip_id):
     e = catalog.chip_entry(chip_id)
     assert set(Chip._fields) <= set(e.numbers)
@@ -38,6 +46,50 @@ def test_chip_numbers_have_provenance(chip_id):
     low, high = catalog.chip(chip_id, "low"), catalog.chip(chip_id, "high")
     for a, b in zip(low, high):
         assert a <= b
+
+
+@pytest.mark.parametrize("chip_id", catalog.chip_ids())
+def test_every_chip_serves_every_model(chip_id):
+    """Every catalog chip, against every catalog model: a layout on some power-of-two number of
+    chips holds the weights and one sequence at FP8, and every figure is finite and positive."""
+    import numpy as np
+
+    from workbook import calibration
+    from workbook.model import deployment
+    from workbook.specs import workload
+
+    chip, eff = catalog.chip(chip_id), calibration.efficiency(chip_id)
+    for model_id in catalog.model_ids():
+        best = deployment.fewest_chips(chip, catalog.model(model_id), workload("fp8", batch=1), eff)
+        assert best is not None, f"{chip_id} x {model_id}: no layout fits"
+        p = best[3]
+        for name in ("ttft", "tpot", "tokens_per_s_per_chip", "joules_per_token", "usd_per_million_tokens"):
+            v = float(getattr(p, name))
+            assert np.isfinite(v) and v > 0, (chip_id, model_id, name, v)
+
+
+# Published peaks of the marketplace cards. GeForce cards run FP32-accumulate tensor math at half
+# the FP16-accumulate rate; LLM GEMMs accumulate in FP32, so the catalog holds the FP32-accumulate
+# rate (NVIDIA Ada whitepaper v2.01 and RTX Blackwell whitepaper, Appendix A) and keeps the
+# FP16-accumulate rate as the high end of the FP8 range. Datacenter and pro cards: datasheets.
+@pytest.mark.parametrize("chip_id,bf16,fp8,fp4,mem_gb,bw_tbs,watts", [
+    ("nvidia_rtx_4090", 165.2, 330.3, 330.3, 24, 1.008, 450),  # FP4 = FP8: no FP4 units on Ada
+    ("nvidia_rtx_5090", 209.5, 419.0, 1676.0, 32, 1.792, 575),
+    ("nvidia_rtx_pro_6000_blackwell", 503.8, 1007.6, 2015.0, 96, 1.792, 600),
+    ("nvidia_l40s", 362.05, 733.0, 733.0, 48, 0.864, 350),  # L40S datasheet
+    ("nvidia_rtx_6000_ada", 364.2, 728.5, 728.5, 48, 0.960, 300),
+    ("nvidia_rtx_a6000", 154.8, 154.8, 154.8, 48, 0.768, 300),  # no FP8 on Ampere
+])
+def test_marketplace_cards_match_published_specs(chip_id, bf16, fp8, fp4, mem_gb, bw_tbs, watts):
+    c, e = catalog.chip(chip_id), catalog.chip_entry(chip_id)
+    assert (c.peak_flops_bf16, c.peak_flops_fp8, c.peak_flops_fp4) == pytest.approx((bf16 * 1e12, fp8 * 1e12, fp4 * 1e12), rel=1e-3)
+    assert (c.memory_capacity, c.memory_bandwidth, c.power) == pytest.approx((mem_gb * 1e9, bw_tbs * 1e12, watts), rel=1e-3)
+    assert c.interconnect_bandwidth <= 128e9, "PCIe cards: no NVLink-class scale-up"
+    price = e.numbers["price"]
+    assert price.date == "2026" and price.low < price.value < price.high and "marketplace" in price.note
+    if chip_id in ("nvidia_rtx_4090", "nvidia_rtx_5090"):
+        assert "FP32 accumulate" in e.numbers["peak_flops_bf16"].note
+        assert e.numbers["peak_flops_fp8"].high == pytest.approx(2 * fp8 * 1e12, rel=1e-3)  # FP16-accumulate rate
 
 
 def test_fractile_is_a_scenario_of_estimates():

@@ -34,6 +34,28 @@ EXAMPLES = {
         pd.DataFrame({"curve": ["sharp", "sharp", "current"], "effective_cost": [0.1, 1.0, 0.5], "price": [0.2, 0.9, 0.5]})),
     "allocation_chart": lambda: charts.allocation_chart(
         pd.DataFrame({"supplier": ["NVIDIA (negotiated)", "TPU v6e"], "share": [0.7, 0.3]})),
+    "series_band_chart": lambda: charts.series_band_chart(
+        pd.DataFrame({"x": [1.0, 0.5, 1.0, 0.5], "y": [2.0, 1.0, 0.6, 0.4], "low": [1.5, 0.8, 0.4, 0.3],
+                      "high": [2.5, 1.2, 0.9, 0.5], "series": ["neocloud", "neocloud", "decentralised", "decentralised"]}),
+        "hyperscaler cost (x today)", "price (USD per chip-hour)", log_y=True, y_format="$~g",
+        rules=pd.DataFrame({"x": [0.7], "label": ["today"]}), finding="Every price falls with the hyperscalers' cost"),
+    "series_band_chart (linear)": lambda: charts.series_band_chart(
+        pd.DataFrame({"x": [0.1, 1.0], "y": [5.0, 0.5], "low": [5.0, 0.5], "high": [5.0, 0.5], "series": ["owned"] * 2}),
+        "utilisation (share of hours serving)", "USD per M output tokens"),
+    "grouped_bar_chart": lambda: charts.grouped_bar_chart(
+        pd.DataFrame({"category": ["small model", "small model", "batch 70B"], "group": ["H100", "RTX 4090", "H100"],
+                      "value": [0.24, 0.17, 0.56]}), "USD per M output tokens", log=True, group_title="supplier",
+        category_title="workload", value_format="$~g"),
+    "frontier_chart": lambda: charts.frontier_chart(
+        pd.DataFrame({"chip": ["H100", "H100", "MI300X"], "tokens_per_s_per_user": [20.0, 200.0, 50.0],
+                      "tokens_per_s_per_chip": [9000.0, 300.0, 4000.0], "batch": [256, 4, 64]}),
+        finding="Throughput per chip falls as interactivity rises"),
+    "split_regime_chart": lambda: charts.split_regime_chart(
+        pd.DataFrame({"bandwidth_scale": [1.0, 1.0, 4.0, 4.0], "compute_scale": [0.5, 1.0, 0.5, 1.0],
+                      "ratio": [1.9, 1.1, 0.3, 0.6]})),
+    "stacked_share_chart": lambda: charts.stacked_share_chart(
+        pd.DataFrame({"category": ["small", "small", "large"], "group": ["hyperscaler", "decentralised", "hyperscaler"],
+                      "share": [0.6, 0.4, 1.0]}), group_title="supplier", category_title="workload"),
 }
 CHART_FUNCTIONS = sorted(n for n in dir(charts) if n.endswith("_chart") or n == "regime_heatmap")
 

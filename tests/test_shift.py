@@ -237,3 +237,128 @@ def test_dollar_optimum_finite(excess, log10_t, price_train, price_inf):
     assert np.isfinite(n) and np.isfinite(d) and n > 0 and d > 0
     n_c, _ = chinchilla_style_optimum(SARDANA_2024, loss)
     assert n <= float(n_c) * (1 + 1e-3)
+
+
+# --- prompts and outputs counted apart, whole chips, utilisation, price paths, the industry ---
+
+
+LLAMA_70B = catalog.model("llama-3-70b")
+
+
+@pytest.fixture(scope="module")
+def h100_cost():
+    from workbook import calibration
+    return shift.serving_cost(H100, LLAMA_70B, shift.DEFAULT_INFERENCE_WORKLOAD, calibration.efficiency("nvidia_h100_sxm"))
+
+
+def test_whole_chip_cost_agrees_with_compare_chips(h100_cost):
+    """The $/M of notebooks 01/02 (analysis.compare_chips) for the same workload and chip."""
+    from workbook import analysis
+    r = analysis.compare_chips(["nvidia_h100_sxm"], LLAMA_70B, shift.DEFAULT_INFERENCE_WORKLOAD)
+    assert h100_cost.usd_per_million_output_tokens == pytest.approx(float(r["usd_per_million_tokens"][0]), rel=1e-4)
+    assert h100_cost.chips == int(r["chips"][0]) and float(h100_cost.chips).is_integer()
+
+
+def test_prefill_and_decode_costs_add_up_to_the_request(h100_cost):
+    c, w = h100_cost, shift.DEFAULT_INFERENCE_WORKLOAD
+    per_request = c.usd_per_million_input_tokens * float(w.input_tokens) + c.usd_per_million_decode_tokens * float(w.output_tokens)
+    assert per_request == pytest.approx(c.usd_per_million_output_tokens * float(w.output_tokens), rel=1e-6)
+    assert 0 < c.prefill_share < 1
+    # a prompt token (prefill, compute-bound, batched) is cheaper than an output token (decode)
+    assert c.usd_per_million_input_tokens < c.usd_per_million_decode_tokens
+
+
+def test_compute_crossover_counts_prompt_tokens_by_hand():
+    """2N(T_in + T_out) per request against 6ND: T* = 3D/(1 + r). D = 1.5e13, 2048 in / 512 out
+    (r = 4): T* = 9e12 output tokens = 0.6 D, with 3.6e13 prompt tokens (hand calculation)."""
+    x = shift.compute_crossover_tokens(1.5e13, 2048, 512)
+    assert x.output_tokens == pytest.approx(9e12, rel=1e-12)
+    assert x.input_tokens == pytest.approx(3.6e13, rel=1e-12) and x.total_tokens == pytest.approx(4.5e13, rel=1e-12)
+    assert float(shift.inference_compute_share(1.5e13, 9e12, 2048, 512)) == pytest.approx(0.5, abs=1e-6)
+    # no prompt: the classic T = 3D
+    assert shift.compute_crossover_tokens(1.5e13, 0, 512).output_tokens == pytest.approx(4.5e13, rel=1e-12)
+
+
+def test_dollar_crossover_is_training_bill_over_cost_per_token(h100_cost):
+    k = float(shift.training_cost_on_chip(7e10, 1.5e13, H100))
+    x = shift.dollar_crossover_tokens(k, h100_cost, 2048, 512)
+    assert x.output_tokens * h100_cost.usd_per_million_output_tokens / 1e6 == pytest.approx(k, rel=1e-9)
+    assert x.input_tokens == pytest.approx(4 * x.output_tokens, rel=1e-12)
+
+
+def test_flop_optimum_with_prompts_is_sardana_at_total_tokens():
+    n, d = shift.flop_optimal_model_with_prompts(SARDANA_2024, 1.947, 4e11, 2048, 512)
+    n_s, d_s = inference_aware_optimum(SARDANA_2024, 1.947, 2e12)  # (1 + 4) x 4e11
+    assert float(n) == pytest.approx(float(n_s), rel=1e-6) and float(d) == pytest.approx(float(d_s), rel=1e-6)
+    assert float(n_s) == pytest.approx(2.418e10, rel=2e-3)  # Sardana et al. (2024)
+
+
+def test_owned_chip_hour_pins_targets_example():
+    # reference/targets.md: $1.290/h at full use, $1.613/h at 80 %
+    assert float(shift.owned_usd_per_chip_hour()) == pytest.approx(1.290, abs=5e-4)
+    assert float(shift.owned_usd_per_chip_hour(utilisation=0.8)) == pytest.approx(1.613, abs=5e-4)
+    assert shift.ownership_breakeven_utilisation(2.58) == pytest.approx(1.290 / 2.58, rel=1e-3)
+
+
+def test_cost_at_utilisation_scales_inversely():
+    assert float(shift.usd_per_million_tokens_at_utilisation(0.5, 0.25)) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="utilisation"):
+        shift.usd_per_million_tokens_at_utilisation(0.5, 0.0)
+
+
+def test_price_paths_separate_model_shrink_from_hardware_and_software():
+    trend = shift.CostTrend(hardware_gain=1.3, software_gain=1.5)
+    assert float(shift.fixed_model_cost_decline(trend)) == pytest.approx(1 - 1 / 1.95, rel=1e-6)
+    assert float(shift.implied_model_shrink(900, trend)) == pytest.approx(900 / 1.95, rel=1e-6)
+    paths = shift.price_paths([0, 1, 2], 1.0, 40, trend)
+    assert paths["fixed model"] == pytest.approx([1, 1 / 1.95, 1 / 1.95**2])
+    assert paths["fixed capability"] == pytest.approx([1, 1 / 40, 1 / 1600])
+    # Epoch 2022: FLOP/s per $ doubles every 2.46 years -> about 1.33x per year
+    assert shift.CostTrend().hardware_gain == pytest.approx(1.326, abs=1e-3)
+    lo, hi = shift.HARDWARE_GAIN_RANGE
+    assert lo < shift.CostTrend().hardware_gain < hi
+
+
+def test_industry_crossover_by_hand():
+    # ln(5/2) / ln(3/2.4) = 4.106 years (Epoch's $2B vs $5B, 3x vs 2.4x per year)
+    assert float(shift.industry_crossover_years()) == pytest.approx(math.log(2.5) / math.log(1.25), rel=1e-5)
+    ahead = shift.IndustrySpend(4e9, 3e9, 3.0, 2.4)  # The Information's split: already past
+    assert float(shift.industry_crossover_years(ahead)) == 0.0
+    slower = shift.IndustrySpend(2e9, 5e9, 2.0, 2.4)
+    assert float(shift.industry_crossover_years(slower)) == math.inf
+    g = jax.grad(lambda gi: shift.industry_crossover_years(shift.IndustrySpend(2e9, 5e9, gi, 2.4)))(3.0)
+    assert float(g) < 0  # faster inference growth brings the crossover forward
+    with pytest.raises(ValueError, match="training_growth"):
+        shift.validate_industry_spend(shift.IndustrySpend(2e9, 5e9, 3.0, 0.0))
+
+
+def test_dollar_optimum_sits_between_flop_optima_with_and_without_prompts():
+    """Served on H100s at batch 64 with 4 prompt tokens per output token, a served FLOP costs less
+    than a training FLOP, so the dollar optimum is larger than the FLOP optimum that counts the
+    prompts, and smaller than the one that ignores them."""
+    from workbook import calibration
+    eff = calibration.efficiency("nvidia_h100_sxm")
+    n_usd, _ = shift.dollar_optimal_model_checked(SARDANA_2024, 1.947, 5e12, H100, H100, inference_eff=eff)
+    n_prompts, _ = shift.flop_optimal_model_with_prompts(SARDANA_2024, 1.947, 5e12, 2048, 512)
+    n_outputs, _ = inference_aware_optimum(SARDANA_2024, 1.947, 5e12)
+    assert float(n_prompts) < float(n_usd) < float(n_outputs)
+
+
+def test_crossover_inputs_are_checked():
+    with pytest.raises(ValueError, match="training_tokens"):
+        shift.compute_crossover_tokens(0.0, 2048, 512)
+    with pytest.raises(ValueError, match="output_tokens_per_request"):
+        shift.compute_crossover_tokens(1e13, 2048, 0)
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda: shift.price_paths([-1.0], 1.0, 40), "years"),
+    (lambda: shift.price_paths([1.0], 0.0, 40), "usd_per_million0"),
+    (lambda: shift.price_paths([1.0], 1.0, 0.5), "capability_price_factor"),
+    (lambda: shift.implied_model_shrink(0.5), "capability_price_factor"),
+    (lambda: shift.flop_optimal_model_with_prompts(SARDANA_2024, 1.947, 1e12, 2048, 0), "output_tokens_per_request"),
+    (lambda: shift.ownership_breakeven_utilisation(0.0), "on_demand_usd_per_chip_hour"),
+])
+def test_new_functions_name_the_bad_field(call, field):
+    with pytest.raises(ValueError, match=field):
+        call()

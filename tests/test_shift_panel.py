@@ -98,3 +98,16 @@ def test_unknown_chips_are_left_out_with_a_message():
     p = ShiftPanel(chip_ids=["bogus_chip", "nvidia_h100_sxm"])
     assert "bogus_chip" in p.message.value and p.chip_ids == ["nvidia_h100_sxm"]
     assert not p.last_data.empty
+
+
+def test_utilisation_scales_serving_spend(panel):
+    before = _inference(panel).copy()
+    panel.controls["utilisation"].value = 0.5
+    assert _inference(panel) == pytest.approx(2 * before, rel=1e-4)
+    panel.controls["utilisation"].value = 1.0
+
+
+def test_summary_counts_prompt_tokens(panel):
+    # D = 1.5e13, 2048 in / 512 out: compute crossover at 3 D / 5 = 9e12 output tokens (0.6 D)
+    assert "9e+12" in panel.summary.value and "0.6 D" in panel.summary.value
+    assert "whole" in panel.summary.value

@@ -44,14 +44,26 @@ def test_lab_weight_changes_price(panel):
     panel.controls["lab_weight"].value = 0.5
 
 
-def test_infeasible_capacity_shows_message(panel):
-    panel.controls["scenario"].value = "NVIDIA only"
-    updates = panel.updates
-    panel.controls["nvidia_capacity"].value = 0.5  # no alternative on the table can cover the rest
-    assert "demand exceeds total capacity" in panel.message.value
-    assert panel.updates == updates  # chart kept
-    panel.controls["nvidia_capacity"].value = 1.0
+def test_shortage_raises_the_price_and_full_shortage_is_list(panel):
+    panel.controls["shortage"].value = 0.0
+    low = panel.last_data.copy()
+    panel.controls["shortage"].value = 1.0
+    high = panel.last_data
     assert panel.message.value == ""
+    sharp_low = low[low.curve == "sharp"]["price"].to_numpy()
+    sharp_high = high[high.curve == "sharp"]["price"].to_numpy()
+    assert (sharp_high >= sharp_low - 1e-6).all() and (sharp_high > sharp_low + 1e-4).any()
+    p_l = float(panel.market.incumbent_list_cost)
+    assert abs(sharp_high - p_l).max() < 1e-3 * p_l  # NVIDIA sells everything elsewhere at list
+    assert "of list" in panel.summary.value and "duality gap" in panel.summary.value
+    panel.controls["shortage"].value = 0.2
+
+
+def test_price_never_above_list_on_the_kink_chart(panel):
+    p_l = float(panel.market.incumbent_list_cost)
+    assert (panel.last_data["price"] <= p_l + 1e-5).all()
+    shares = panel.last_allocation["share"]
+    assert abs(shares.sum() - 1.0) < 1e-3
 
 
 def test_bad_price_shows_message(panel):

@@ -6,6 +6,11 @@
                       [--output-tokens N] [--chips N] [--price USD_PER_HOUR] [--roofline] [--json]
     workbook validate FILE.csv [--json] [--out predictions.csv [--force]] [--roofline]
     workbook calibrate [--out PATH [--force]]
+    workbook frontier --chip ID --model ID [--precision fp8] [--input-tokens N] [--output-tokens N] [--json]
+    workbook shift [--chip ID] [--training-chip ID] [--model ID] [--training-tokens D] [--input-tokens N]
+                   [--output-tokens N] [--batch N] [--precision fp8] [--utilisation U] [--mfu M] [--json]
+    workbook market [--hyperscaler-cost-factor X] [--decentralized-chip ID] [--tpot-limit S] [--json]
+    workbook negotiate [--scenario NAME] [--protocol nash|rubinstein] [--shortage S] [--json]
 
 Bad input exits with status 2 and one line naming the field and the allowed range. Paths are
 checked before any work; an input file is never overwritten, an existing file only with
@@ -236,14 +241,20 @@ def cmd_validate(args) -> int:
     print(f"{_one_line(r['file'], 200)}: {r['rows']} rows, {r['predicted']} predicted, {r['skipped']} skipped ({r['calibration']})")
     for why, n in r["skipped_reasons"].items():
         print(f"  skipped {n}: {_one_line(why)}")
+    if r["alias_mapped"]["rows"]:
+        chips = ", ".join(f"{c} {n}" for c, n in r["alias_mapped"]["by_chip"].items())
+        print(f"  chip from the accelerator name (alias table): {r['alias_mapped']['rows']} rows ({_one_line(chips, 300)})")
+    for name, n in r["unmapped_accelerators"].items():
+        print(f"  accelerator name not mapped to a catalog chip ({n} rows): {_one_line(name, 80)}")
     fmt = lambda x, pct=False: "n/a" if x is None else (f"{100 * x:.1f}%" if pct else f"{x:.1f}%")  # noqa: E731
     print(f"  all rows: median |error| {fmt(r['mdape'])}, within 25%: {fmt(r['within_25pct'], True)}")
     print(f"  offline:  median |error| {fmt(r['offline_mdape'])}, within 25%: {fmt(r['offline_within_25pct'], True)}")
     print(f"  bare roofline: median |error| {fmt(r['roofline']['mdape'])}, offline {fmt(r['roofline']['offline_mdape'])}")
-    for title, key in (("source", "by_source"), ("chip", "by_chip")):
+    for title, key in (("source", "by_source"), ("chip", "by_chip"), ("model", "by_model"), ("scenario", "by_scenario")):
         print(f"  by {title}:")
         for k, v in r[key].items():
-            print(f"    {_one_line(k, 60):40} n={v['n']:4}  MdAPE {fmt(v['mdape'])}  within 25% {fmt(v['within_25pct'], True)}")
+            ratio = f"  predicted/measured {v['median_ratio']:.2f}" if v.get("median_ratio") is not None else ""
+            print(f"    {_one_line(k, 60):40} n={v['n']:4}  MdAPE {fmt(v['mdape'])}  within 25% {fmt(v['within_25pct'], True)}{ratio}")
     if args.out:
         print(f"  predictions written to {_one_line(args.out, 200)}")
     return 0
@@ -253,10 +264,215 @@ def cmd_calibrate(args) -> int:
     from workbook.calibration import report
 
     cal = report.build_calibration(out=args.out, force=args.force)
+    print("factor (family)                          prior range            MAP     95% interval          flag")
+    for f in cal.get("factors", ()):
+        flag = f"AT A BOUND: {f['reason'] or 'NO REASON GIVEN'}" if f["at_bound"] else ""
+        print(f"{f['factor'] + ' (' + f['family'] + ')':40} [{f['prior_low']:.3g}, {f['prior_high']:.3g}]".ljust(63)
+              + f"{f['value']:<8.3g}[{f['low95']:.3g}, {f['high95']:.3g}]".ljust(30) + flag)
+    for fam, v in cal.get("static_layer_time", {}).items():
+        a = v["anchor"]
+        print(f"{fam}: {1e6 * v['seconds']:.1f} us per layer, from {a['model']} at {a['tokens_per_s_per_user']:g} tokens/s per user")
     e = cal["errors"]
     for k, v in e.items():
         print(f"{k:28} MdAPE {v['mdape']}%  within 25% {v['within_25pct']}  offline MdAPE {v['offline_mdape']}%")
+    ps = cal.get("pairs_summary")
+    if ps and ps["n"]:
+        print(f"chip pairs (measured vs predicted throughput ratio, one fitted calibration): {ps['n']} groups, median |error| "
+              f"{100 * ps['median_abs_error']:.1f}%, within 10%: {100 * ps['within_10pct']:.0f}%")
     print(f"written to {_one_line(args.out, 200)}" if args.out else "(not written: pass --out PATH)")
+    return 0
+
+
+def shift_report(chip_id="nvidia_h100_sxm", model_id="llama-3-70b", training_chip_id=None, training_tokens="1.5e13",
+                 input_tokens="2048", output_tokens="512", batch="64", precision="fp8", utilisation="1", mfu="0.4") -> dict:
+    """The ``workbook shift`` figures: when a model's serving passes its training, in FLOPs and in dollars.
+
+    Prompt and output tokens are counted apart (``2 N`` FLOP each; prefill and decode priced by
+    the core model on whole chips); ``*_crossover_tokens`` are lifetime **output** tokens (the
+    prompt tokens read with them are ``input_tokens / output_tokens`` times as many, see
+    ``compute_crossover`` and ``dollar_crossover``). Raises :class:`InputError` on bad input.
+    """
+    from workbook import calibration, catalog, specs
+    from workbook.econ import shift
+    from workbook.model import sizing, transformer
+
+    def named(option, lookup, key):
+        try:
+            return lookup(key)
+        except InputError as err:
+            raise InputError(f"{option}: {err}") from None
+
+    chip, model = named("--chip", catalog.chip, chip_id), named("--model", catalog.model, model_id)
+    train_id = chip_id if training_chip_id is None else training_chip_id
+    train_chip = named("--training-chip", catalog.chip, train_id)
+    d = require("--training-tokens", _number("--training-tokens", training_tokens, "(0, 1e16] tokens"), low=0, high=1e16,
+                low_open=True, unit="tokens")
+    t_in = _positive_int("--input-tokens", input_tokens, 1e7)
+    t_out = _positive_int("--output-tokens", output_tokens, 1e7)
+    b = _positive_int("--batch", batch, 1e6)
+    u = require("--utilisation", _number("--utilisation", utilisation, "(0, 1]"), low=0, high=1, low_open=True)
+    mfu_v = require("--mfu", _number("--mfu", mfu, "(0, 1]"), low=0, high=1, low_open=True)
+    sizing.check_context(model, t_in, t_out, model_id)
+    w = specs.workload(precision, batch=b, input_tokens=t_in, output_tokens=t_out)
+    cost = shift.serving_cost(chip, model, w, calibration.efficiency(chip_id))
+    n = float(transformer.total_params(model))
+    k = float(shift.training_cost_on_chip(n, d, train_chip, mfu_v))
+    c_u = float(shift.usd_per_million_tokens_at_utilisation(cost.usd_per_million_output_tokens, u))
+    comp = shift.compute_crossover_tokens(d, t_in, t_out)
+    dol = shift.dollar_crossover_tokens(k, cost._replace(usd_per_million_output_tokens=c_u), t_in, t_out)
+    return {
+        "chip": chip_id, "training_chip": train_id, "model": model_id, "params": n, "precision": precision, "batch": b,
+        "input_tokens": t_in, "output_tokens": t_out, "training_tokens": d, "mfu": mfu_v, "utilisation": u,
+        "training_cost_usd": k, "chips_per_replica": cost.chips, "layout": cost.layout,
+        "usd_per_million_output_tokens": c_u, "usd_per_million_output_tokens_busy": cost.usd_per_million_output_tokens,
+        "usd_per_million_input_tokens_prefill": cost.usd_per_million_input_tokens / u,
+        "usd_per_million_output_tokens_decode": cost.usd_per_million_decode_tokens / u,
+        "prefill_share_of_cost": cost.prefill_share,
+        "compute_crossover_tokens": comp.output_tokens, "dollar_crossover_tokens": dol.output_tokens,
+        "compute_crossover_over_training_tokens": comp.output_tokens / d,
+        "dollar_crossover_over_training_tokens": dol.output_tokens / d,
+        "compute_crossover": comp._asdict(), "dollar_crossover": dol._asdict(),
+        "usd_per_chip_hour": float(chip.price),
+        "owned_usd_per_chip_hour_h100_reference": float(shift.owned_usd_per_chip_hour(utilisation=u)),
+        "crossover_tokens_are": "lifetime output tokens; the prompt tokens read with them are input_tokens/output_tokens "
+                                "times as many (compute_crossover, dollar_crossover)",
+    }
+
+
+def cmd_shift(args) -> int:
+    r = shift_report(args.chip, args.model, args.training_chip, args.training_tokens, args.input_tokens,
+                     args.output_tokens, args.batch, args.precision, args.utilisation, args.mfu)
+    if args.json:
+        _print_json(r)
+        return 0
+    d = r["training_tokens"]
+    print(f"{r['model']} ({r['params'] / 1e9:.1f}B) trained on {d:.3g} tokens on {r['training_chip']} "
+          f"(${r['training_cost_usd'] / 1e6:.3g}M at MFU {r['mfu']:g}), served on {r['chips_per_replica']} x {r['chip']} "
+          f"({r['layout']}), {r['precision']}, batch {r['batch']}, {r['input_tokens']} in / {r['output_tokens']} out, "
+          f"utilisation {r['utilisation']:g}")
+    print(f"  ${r['usd_per_million_output_tokens']:.3f} per M output tokens (prompt included): prefill "
+          f"${r['usd_per_million_input_tokens_prefill']:.3f} per M prompt tokens + decode "
+          f"${r['usd_per_million_output_tokens_decode']:.3f} per M output tokens")
+    print(f"  compute crossover: {r['compute_crossover_tokens']:.3g} output tokens ({r['compute_crossover_over_training_tokens']:.3g} D)")
+    print(f"  dollar crossover:  {r['dollar_crossover_tokens']:.3g} output tokens ({r['dollar_crossover_over_training_tokens']:.3g} D)")
+    return 0
+
+
+def market_report(hyperscaler_cost_factor="1", decentralized_chip=None, tpot_limit=None) -> dict:
+    """The ``workbook market`` figures: the equilibrium of the inference-compute market by supplier class.
+
+    Prices (USD per chip-hour), utilisation, margins over the full cost of a used hour, USD per
+    million output tokens per workload class, shares, and ``d_price_decentralized_d_hyperscaler_cost``
+    (by ``jax.grad``; see :func:`workbook.econ.market.decentralized_price_response`). Every
+    number of the market comes from ``workbook/data/market.csv``.
+    """
+    from workbook.econ import market as mk
+
+    lam = require("--hyperscaler-cost-factor", _number("--hyperscaler-cost-factor", hyperscaler_cost_factor, "[0.05, 5]"),
+                  low=0.05, high=5)
+    limit = None if tpot_limit is None else require("--tpot-limit", _number("--tpot-limit", tpot_limit, "(0, 10] s"),
+                                                    low=0, high=10, low_open=True, unit="s")
+    table = mk.market_table()
+    chips = {} if decentralized_chip is None else {"decentralized": decentralized_chip}
+    try:
+        hw = mk.market_hardware(table, chip_ids=chips, tpot_limit_s=limit)
+    except InputError as err:
+        raise InputError(str(err).replace("decentralized.chip_id", "--decentralized-chip")) from None
+    p = mk.market_params(table, hyperscaler_cost_factor=lam)
+    eq = mk.equilibrium_checked(p, hw)
+    resp = mk.decentralized_price_response(p, hw)
+    by_s = lambda x: {s: float(v) for s, v in zip(mk.SUPPLIERS, x)}  # noqa: E731
+    offered = lambda a, b: float(hw.offered[a, b]) > 0.5  # noqa: E731
+    return {
+        "hyperscaler_cost_factor": lam,
+        "chips": {s: str(table[f"{s}.chip_id"].value) for s in mk.SUPPLIERS} | chips,
+        "workloads": {j: str(table[f"{j}.model_id"].value) for j in mk.WORKLOADS},
+        "prices": by_s(eq.price), "prices_unit": "USD per chip-hour",
+        "utilisation": by_s(eq.utilisation), "margins": by_s(eq.margin),
+        "unit_costs": by_s(mk.unit_costs(table) * [lam, 1.0, 1.0]),
+        "usd_per_million_tokens": {s: {j: (float(eq.usd_per_million_tokens[a, b]) if offered(a, b) else None)
+                                       for b, j in enumerate(mk.WORKLOADS)} for a, s in enumerate(mk.SUPPLIERS)},
+        "shares": {j: {s: float(eq.share[a, b]) for a, s in enumerate(mk.SUPPLIERS)} for b, j in enumerate(mk.WORKLOADS)},
+        "tokens_per_year": {j: float(v) for j, v in zip(mk.WORKLOADS, eq.tokens)},
+        "d_price_decentralized_d_hyperscaler_cost": resp["d_price_decentralized_d_hyperscaler_cost"],
+        "elasticity_price_decentralized_hyperscaler_cost": resp["elasticity"],
+        "elasticity_workload": resp["workload"],
+        "max_log_excess_demand": float(abs(eq.excess_demand).max()),
+        "sources": "workbook/data/market.csv (value, low, high, unit, status, source, date per number)",
+    }
+
+
+def cmd_market(args) -> int:
+    r = market_report(args.hyperscaler_cost_factor, args.decentralized_chip, args.tpot_limit)
+    if args.json:
+        _print_json(r)
+        return 0
+    print(f"inference-compute market, hyperscaler cost x {r['hyperscaler_cost_factor']:g} (numbers: {r['sources']})")
+    print(f"  {'supplier':15} {'chip':24} {'USD/chip-h':>10} {'cost/h':>7} {'utilisation':>11} {'margin':>7}")
+    for s in r["prices"]:
+        print(f"  {s:15} {r['chips'][s]:24} {r['prices'][s]:10.3f} {r['unit_costs'][s]:7.3f} {r['utilisation'][s]:11.2f} "
+              f"{r['margins'][s]:7.2f}")
+    print(f"  d price_decentralized / d hyperscaler_cost ({r['elasticity_workload']} workload, per M tokens): "
+          f"{r['d_price_decentralized_d_hyperscaler_cost']:.3f}; elasticity {r['elasticity_price_decentralized_hyperscaler_cost']:.3f}")
+    return 0
+
+
+def cmd_negotiate(args) -> int:
+    from workbook.econ import sourcing
+    from workbook.errors import require_choice
+
+    names = [require_choice("--scenario", args.scenario, sourcing.SCENARIOS)] if args.scenario else list(sourcing.SCENARIOS)
+    protocol = require_choice("--protocol", args.protocol, sourcing.PROTOCOLS)
+    lab = sourcing.Lab()
+    if args.shortage is not None:
+        lab = lab._replace(shortage=require("--shortage", _number("--shortage", args.shortage, "[0, 1]"), low=0, high=1))
+    rows = [sourcing.negotiation_summary(name, lab, protocol) for name in names]
+    if args.json:
+        _print_json(rows)
+        return 0
+    print(f"NVIDIA's negotiated price, {protocol} bargaining, shortage {float(lab.shortage):g} "
+          "(USD per million output tokens; leverage = discount off list over the contract)")
+    for r in rows:
+        mix = ", ".join(f"{k} {v:.0%}" for k, v in r["mix"].items() if v >= 0.005)
+        print(f"  {r['scenario']:34} list {r['list_price']:.4f}  negotiated {r['negotiated_price']:.4f} "
+              f"({r['price_over_list']:.1%} of list)  disagreement {r['disagreement_cost']:.4f}  "
+              f"leverage {r['leverage_usd'] / 1e6:,.1f} M USD  mix: {mix}  "
+              f"{'converged' if r['converged'] else 'NOT CONVERGED'} (KKT {r['kkt_residual']:.1e})")
+    return 0
+
+
+def frontier_report(chip_id, model_id, precision="fp8", input_tokens="1024", output_tokens="256") -> dict:
+    """The ``workbook frontier`` figures: the throughput--interactivity Pareto frontier of one chip
+    (:func:`workbook.analysis.frontier.frontier`); raises :class:`InputError` on bad input or a
+    model that fits in no configuration."""
+    from workbook import calibration, catalog, specs
+    from workbook.analysis import frontier
+    from workbook.model import sizing
+
+    chip, model = catalog.chip(chip_id), catalog.model(model_id)
+    t_in = _positive_int("--input-tokens", input_tokens, 1e7)
+    t_out = _positive_int("--output-tokens", output_tokens, 1e7)
+    w = specs.workload(precision, input_tokens=t_in, output_tokens=t_out)
+    sizing.check_context(model, t_in, t_out, model_id)
+    points = frontier.frontier(chip, model, w, calibration.efficiency(chip_id), model_id=model_id, chip_id=chip_id)
+    return {"chip": chip_id, "model": model_id, "precision": precision, "input_tokens": t_in, "output_tokens": t_out,
+            "calibration_status": calibration.calibration_status(chip_id), "points": points}
+
+
+def cmd_frontier(args) -> int:
+    r = frontier_report(args.chip, args.model, args.precision, args.input_tokens, args.output_tokens)
+    if args.json:
+        _print_json(r["points"])
+        return 0
+    print(f"{r['model']} on {r['chip']}, {r['precision']}, {r['input_tokens']} in / {r['output_tokens']} out, Poisson arrivals "
+          f"at 80% of capacity, efficiencies: {r['calibration_status']}")
+    print(f"{'tok/s/user (p90)':>17} {'tok/s/chip':>11} {'$/M tok':>9} {'J/tok':>8} {'TTFT p90':>9} {'batch':>6} {'chunk':>6} "
+          f"{'chips':>6}  tp,pp,ep,dp")
+    for q in r["points"]:
+        par = q["parallelism"]
+        print(f"{q['tokens_per_s_per_user']:17.1f} {q['tokens_per_s_per_chip']:11.1f} {q['usd_per_million_tokens']:9.4f} "
+              f"{q['joules_per_token']:8.4f} {q['ttft_s'] * 1e3:7.0f}ms {q['batch']:6d} {q['chunk_tokens']:6d} {q['chips']:6d}  "
+              f"{par['tp']},{par['pp']},{par['ep']},{par['dp']}")
     return 0
 
 
@@ -292,6 +508,39 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--out", help="write calibration.json here (an existing file, the packaged one included, needs --force)")
     k.add_argument("--force", action="store_true", help="replace an existing --out file")
     k.set_defaults(func=cmd_calibrate)
+    sh = sub.add_parser("shift", help="when serving a model passes its training, in FLOPs and in dollars")
+    sh.add_argument("--chip", default="nvidia_h100_sxm", help="inference chip")
+    sh.add_argument("--training-chip", help="training chip (default: the inference chip)")
+    sh.add_argument("--model", default="llama-3-70b")
+    sh.add_argument("--training-tokens", default="1.5e13")
+    sh.add_argument("--input-tokens", default="2048")
+    sh.add_argument("--output-tokens", default="512")
+    sh.add_argument("--batch", default="64")
+    sh.add_argument("--precision", default="fp8")
+    sh.add_argument("--utilisation", default="1", help="share of paid chip-hours that serve, (0, 1]")
+    sh.add_argument("--mfu", default="0.4", help="training model-FLOPs utilisation, (0, 1]")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(func=cmd_shift)
+    mk = sub.add_parser("market", help="equilibrium of the inference-compute market by supplier class")
+    mk.add_argument("--hyperscaler-cost-factor", default="1", help="multiplies the hyperscalers' cost per chip-hour, [0.05, 5]")
+    mk.add_argument("--decentralized-chip", help="chip of the decentralised networks (default: market.csv)")
+    mk.add_argument("--tpot-limit", help="latency limit of the latency-critical class, s (default: market.csv)")
+    mk.add_argument("--json", action="store_true")
+    mk.set_defaults(func=cmd_market)
+    ng = sub.add_parser("negotiate", help="NVIDIA's negotiated price against the lab's best mix without it, per scenario")
+    ng.add_argument("--scenario", help="one preset of workbook.econ.sourcing.SCENARIOS (default: all)")
+    ng.add_argument("--protocol", default="nash", help="nash or rubinstein (NVIDIA proposes first)")
+    ng.add_argument("--shortage", help="share of NVIDIA's capacity sold elsewhere at list, [0, 1] (default 0.2)")
+    ng.add_argument("--json", action="store_true")
+    ng.set_defaults(func=cmd_negotiate)
+    fr = sub.add_parser("frontier", help="Pareto frontier of tokens/s per chip against tokens/s per user, with tail latency")
+    fr.add_argument("--chip", required=True)
+    fr.add_argument("--model", required=True)
+    fr.add_argument("--precision", default="fp8")
+    fr.add_argument("--input-tokens", default="1024")
+    fr.add_argument("--output-tokens", default="256")
+    fr.add_argument("--json", action="store_true")
+    fr.set_defaults(func=cmd_frontier)
     return p
 
 

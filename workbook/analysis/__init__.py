@@ -1,4 +1,5 @@
-"""Analysis of the serving model: elasticities, regimes, comparison across chips, uncertainty, inverse design.
+"""Analysis of the serving model: elasticities, regimes, comparison across chips, uncertainty, inverse design,
+the throughput--interactivity frontier and disaggregated serving.
 
 Everything is pure JAX on top of :func:`workbook.model.serving.performance`; one module per
 question, their public names re-exported here (``from workbook import analysis``).
@@ -6,6 +7,7 @@ question, their public names re-exported here (``from workbook import analysis``
 
 from workbook.analysis.comparison import compare_chips as compare_chips
 from workbook.analysis.comparison import performance as performance
+from workbook.analysis.disaggregation import disaggregated as disaggregated
 from workbook.analysis.elasticity import METRIC_LABELS as METRIC_LABELS
 from workbook.analysis.elasticity import METRICS as METRICS
 from workbook.analysis.elasticity import PEAK_FIELDS as PEAK_FIELDS
@@ -14,6 +16,8 @@ from workbook.analysis.elasticity import elasticities as elasticities
 from workbook.analysis.elasticity import elasticity_table as elasticity_table
 from workbook.analysis.elasticity import grid_elasticities as grid_elasticities
 from workbook.analysis.elasticity import serving_elasticities as serving_elasticities
+from workbook.analysis.frontier import frontier_gradient as frontier_gradient
+from workbook.analysis.frontier import frontier_grid as frontier_grid
 from workbook.analysis.inverse_design import field_bracket as field_bracket
 from workbook.analysis.inverse_design import match_chip as match_chip
 from workbook.analysis.inverse_design import match_value as match_value

@@ -1,20 +1,38 @@
-"""Fit the efficiency factors to measured results, and report the error honestly.
+"""Fit the efficiency factors to measured results by penalised likelihood, and report the error honestly.
 
-Parameters (few, physically meaningful), each inside a prior range from a published
-microbenchmark (``PRIORS``): per chip family -- which is also its software stack -- the
-achieved fraction of peak FLOP/s in prefill and in decode and of peak memory bandwidth, the
-time per kernel launch and the per-step scheduling time; shared by all chips, the achieved
-fraction of interconnect bandwidth, the collective-latency multiplier and the routed-expert
-efficiency. Families are shrunk toward a shared value (an L2 penalty on their offsets), and
-a chip whose family has no measurement uses the shared value; statically scheduled
-runtimes (``STATIC_RUNTIME_FAMILIES``) launch no kernels.
+**Factors** (few, physically meaningful), each with a prior range from a published
+microbenchmark (``PRIORS``):
 
-Fit: gradient descent (Adam, written out below) on the mean squared log error of output
-tokens/s per accelerator, predicted by :func:`workbook.calibration.tuning.best_throughput` for every
-row of ``benchmarks_calibration.csv``. The fitted factors ship in
-``workbook/data/calibration.json`` together with the errors it was fitted to and the
-out-of-sample errors of a grouped 5-fold cross-validation (folds by system, so a system
-is never predicted by factors fitted on its own rows).
+* *hardware* factors, per chip family: the achieved fraction of peak FLOP/s in prefill and in
+  decode and of peak memory bandwidth. A family's logit is the population's plus an offset
+  ``~ N(0, FAMILY_LOGIT_SD^2)``; a family with no measured rows uses the population's value.
+* *runtime* factors, per family and **never shared**: time per kernel launch, per-step
+  scheduling time and the collective-latency multiplier. They belong to a software stack, so
+  each family gets the prior range of its runtime (``RUNTIME_PRIORS``: TensorRT-LLM, which
+  every NVIDIA row of the table ran, launches through CUDA graphs and overlaps its scheduler;
+  the other runtimes get the wide generic range). A family whose rows do not identify them
+  (large-batch rows only) keeps its prior: the posterior says so.
+* *global* factors: the achieved fraction of interconnect bandwidth, the routed-expert
+  efficiency and the roofline's overlap temperature (how far a step's math and memory
+  traffic overlap: 0 = their max, 1 = their sum), which chips that differ in one resource
+  identify (H100 vs H200).
+
+**Fit** (maximum a posteriori). A factor ``x = lo + (hi - lo) sigmoid(theta)`` with a prior
+uniform over ``[lo, hi]`` (a logistic density on ``theta``); residuals ``log(pred / measured)
+~ N(0, sigma^2)`` with ``sigma`` fitted; Adam (written out below) on the negative log
+posterior. **Uncertainty**: the Laplace approximation, ``theta ~ N(theta_MAP, H^-1)`` with
+``H`` the Hessian of the negative log posterior (:mod:`workbook.calibration.posterior`).
+
+Predictions come from :func:`workbook.calibration.tuning.best_throughput` for every row of
+``benchmarks_calibration.csv``. The factors ship in ``workbook/data/calibration.json`` with
+their priors, posterior spreads and bound flags, the errors they were fitted to, and the
+out-of-sample errors of a grouped 5-fold cross-validation (folds by chip, model and round).
+
+**Statically scheduled runtimes** (Groq, Cerebras; ``STATIC_RUNTIME_FAMILIES``) launch no
+kernels and run no host loop, but a token still crosses every layer in sequence. Their time
+per layer is set from one public per-user speed of a *small* model by the same vendor
+(``STATIC_RUNTIME_ANCHORS``, sources there) and then predicts every other model -- the 70B
+figures in ``tests/test_calibration.py`` are out-of-sample checks of that mechanism.
 """
 
 from __future__ import annotations
@@ -35,13 +53,26 @@ from workbook.calibration.measurements import Measured
 from workbook.errors import InputError, require
 from workbook.specs import Efficiency
 
-FITTED = ("compute_prefill", "compute_decode", "memory", "kernel_time", "step_overhead")  # per family (runtime)
-SHRINKAGE = 0.05  # L2 weight on family offsets (log-odds)
-STEPS = 300
+HARDWARE = ("compute_prefill", "compute_decode", "memory")  # per family, shrunk to the population
+RUNTIME = ("kernel_time", "step_overhead", "collective_latency")  # per family, prior of its runtime
+FITTED = HARDWARE + RUNTIME[:2]  # the per-family entries of calibration.json (with collective_latency)
+GLOBAL = ("interconnect", "moe", "temperature")
+FAMILY_LOGIT_SD = 1.0  # assumption: a family's odds of a hardware factor within e^(+-1) of the population's (1 sd)
+SHRINKAGE = 0.5 / FAMILY_LOGIT_SD**2  # weight of the squared family offsets in the negative log posterior
+STEPS = 400
 LEARNING_RATE = 0.08
+BOUND_MARGIN = 0.02  # a factor within 2 % of either end of its prior range is flagged "at a bound"
+# Why a factor sits at a bound of its prior, where one does ("family.factor" or "factor"):
+# ``workbook calibrate`` prints it, and a test fails on a bound without a reason.
+BOUND_REASONS: dict[str, str] = {
+    "interconnect": "all-reduces in serving move 0.1-30 MB messages, where NCCL's bus bandwidth is well below its "
+                    "large-message plateau (nccl-tests busbw curves); the prior's low end (0.5) is that plateau's "
+                    "share on 8x H100, so the fit leaning on it says the rows want slower collectives than the "
+                    "plateau -- a message-size-dependent bandwidth is the missing physics (estimate)",
+}
 
-# Every fitted factor lives inside a prior range from a published measurement; the fit moves
-# it within the range (x = low + (high - low) * sigmoid(theta)) and never outside.
+# Every fitted factor has a prior range from a published measurement; the fit moves it
+# within the range (x = low + (high - low) * sigmoid(theta)), with a prior uniform over it.
 PRIORS: dict[str, tuple[float, float, str]] = {
     "compute_prefill": (0.3, 0.9, "dense GEMM / attention fraction of peak: FP8 GEMM 1,550 of 1,979 TFLOP/s on "
                         "H800 (DeepGEMM README, Apr 2025); FlashAttention-3 75 % of BF16 peak (Shah et al. 2024); "
@@ -56,12 +87,32 @@ PRIORS: dict[str, tuple[float, float, str]] = {
                            "NCCL small-message all-reduce 8-25 us on H100 clusters (NVIDIA/nccl issues #1453, "
                            "#1244) against Erdil's 9.7 us at G = 8"),
     "moe": (0.3, 1.0, "estimate: grouped-GEMM efficiency of routed experts relative to dense matmuls"),
+    "temperature": (0.02, 1.0, "overlap of math and memory traffic in the smooth roofline: 0 = perfect overlap, the "
+                    "max of the two (Williams, Waterman & Patterson, 'Roofline', CACM 2009), 1 = none, their sum; "
+                    "the physical range itself, identified by chips that differ in one resource (H100 vs H200)"),
     "kernel_time": (0.5e-6, 6e-6, "s per kernel: ~1.3 us with CUDA graphs on H100 (Hazy Research, May 2025), "
                     "4-6 us per launch without graphs"),
     "step_overhead": (0.0, 2e-3, "s per decode step of scheduling and sampling outside the layers: several ms "
                       "in vLLM 0.5 (vLLM blog, Sep 2024: API server + scheduling 62 % of a step), ~0 with "
                       "overlapped schedulers (TensorRT-LLM, SGLang)"),
 }
+# Runtime factors by software stack: the generic ranges above unless a runtime's own
+# documentation narrows them. Every NVIDIA row of the calibration table ran TensorRT-LLM.
+RUNTIME_PRIORS: dict[str, dict[str, tuple[float, float, str]]] = {
+    "tensorrt_llm": {
+        "kernel_time": (0.5e-6, 2e-6, "s per kernel with CUDA graphs, which TensorRT-LLM captures for decode: "
+                        "~1.3 us per kernel boundary on H100 (Hazy Research, 'Look Ma, No Bubbles!', May 2025)"),
+        "step_overhead": (0.0, 3e-4, "s per step: TensorRT-LLM's overlap scheduler launches step n+1 before the "
+                          "host work of step n (nvidia.github.io/TensorRT-LLM, 'Overlap Scheduler', 2025); what "
+                          "is left is a sync of a few hundred us at most (estimate)"),
+        "collective_latency": (0.3, 1.6, "multiplier on Erdil's 9.7 us at G = 8: TensorRT-LLM's one-shot and "
+                               "MultiShot all-reduces on NVSwitch take two synchronisation steps whatever G, up to "
+                               "3x faster than a ring (NVIDIA developer blog, '3x Faster AllReduce with NVSwitch and "
+                               "TensorRT-LLM MultiShot', Nov 2024): ~3 us (0.3) up to NCCL's ~15 us (1.6)"),
+    },
+}
+FAMILY_RUNTIME = {"nvidia_ampere": "tensorrt_llm", "nvidia_hopper": "tensorrt_llm",
+                  "nvidia_blackwell": "tensorrt_llm", "nvidia_rubin": "tensorrt_llm"}
 # Kernels one decoder layer launches after fusion: ~100 kernels for the 16 layers of
 # Llama-3.2-1B, about 6 per layer (Hazy Research, May 2025).
 KERNELS_PER_LAYER = 6.0
@@ -69,6 +120,19 @@ KERNELS_PER_LAYER = 6.0
 # loop: Groq's compiler schedules every cycle (Abts et al., ISCA 2020); Cerebras maps the
 # model onto the wafer as dataflow. The Fractile scenario is assumed to work the same way.
 STATIC_RUNTIME_FAMILIES = ("groq", "cerebras", "fractile")
+# The time a statically scheduled runtime spends per layer (one token crossing it: the
+# synchronisation of its matrix-vector products and reductions across the chip or wafer),
+# set so the model reproduces one public per-user speed of a small model at batch 1:
+# (chip, model, precision, input tokens, output tokens, tokens/s per user, source).
+STATIC_RUNTIME_ANCHORS: dict[str, tuple] = {
+    "groq": ("groq_lpu_v1", "llama-2-7b", "int8", 1024, 256, 750.0,
+             "Groq, Llama 2 7B at 750 tokens/s per user (2,048-token context), as reported by TechPowerUp "
+             "(news, 20 Feb 2024); int8: GroqChip has INT8 and FP16 units, and the 576-chip system Groq used for "
+             "Llama 2 70B holds 132 GB of SRAM, less than 16-bit weights need"),
+    "cerebras": ("cerebras_wse3", "llama-3.1-8b", "bf16", 1024, 256, 1800.0,
+                 "Cerebras, 'Introducing Cerebras Inference' (blog, 27 Aug 2024): 1,800 tokens/s for Llama3.1 8B "
+                 "with native 16-bit weights"),
+}
 
 
 def family(chip_id: str) -> str:
@@ -76,25 +140,53 @@ def family(chip_id: str) -> str:
     return catalog.chip_info(chip_id).get("family") or chip_id
 
 
-def _bounded(name, theta):
-    lo, hi, _ = PRIORS[name]
+def runtime_of(family_name: str | None) -> str:
+    """The software stack whose runtime priors a family gets (``"generic"`` if none is known)."""
+    return FAMILY_RUNTIME.get(family_name or "", "generic")
+
+
+def prior(factor: str, family_name: str | None = None) -> tuple[float, float, str]:
+    """``(low, high, source)`` of a factor's prior range, for a family's runtime where it has one."""
+    return RUNTIME_PRIORS.get(runtime_of(family_name), {}).get(factor, PRIORS[factor])
+
+
+def _within(lo, hi, theta):
     return lo + (hi - lo) * jax.nn.sigmoid(theta)
 
 
-def _efficiencies(params, fam_idx):
+def _bounded(name, theta, family_name=None):
+    lo, hi, _ = prior(name, family_name)
+    return _within(lo, hi, theta)
+
+
+def prior_median(factor: str, family_name: str | None = None) -> float:
+    """The middle of a factor's prior range: its value where no data identify it."""
+    lo, hi, _ = prior(factor, family_name)
+    return 0.5 * (lo + hi)
+
+
+def _runtime_ranges(families):
+    """``(low, high)`` arrays ``(n_families, len(RUNTIME))`` of each family's runtime priors."""
+    lo = np.array([[prior(k, f)[0] for k in RUNTIME] for f in families], np.float32)
+    hi = np.array([[prior(k, f)[1] for k in RUNTIME] for f in families], np.float32)
+    return jnp.asarray(lo), jnp.asarray(hi)
+
+
+def _efficiencies(params, fam_idx, ranges):
     """Per-row :class:`Efficiency` from the parameter pytree."""
-    logits = params["shared"][None, :] + params["family"][fam_idx]
+    hw = params["shared"][None, :] + params["family"][fam_idx]
+    lo, hi = ranges
+    run = _within(lo[fam_idx], hi[fam_idx], params["runtime"][fam_idx])
     n = fam_idx.shape[0]
     full = lambda x: jnp.full((n,), x, jnp.float32)  # noqa: E731
     return Efficiency(
-        compute_prefill=_bounded("compute_prefill", logits[:, 0]), compute_decode=_bounded("compute_decode", logits[:, 1]),
-        memory=_bounded("memory", logits[:, 2]),
+        compute_prefill=_bounded("compute_prefill", hw[:, 0]), compute_decode=_bounded("compute_decode", hw[:, 1]),
+        memory=_bounded("memory", hw[:, 2]),
         interconnect=full(_bounded("interconnect", params["interconnect"])),
         moe=full(_bounded("moe", params["moe"])),
-        collective_latency=full(_bounded("collective_latency", params["latency"])),
-        step_overhead=_bounded("step_overhead", logits[:, 4]),
-        temperature=full(Efficiency().temperature),
-        kernel_time=_bounded("kernel_time", logits[:, 3]),
+        collective_latency=run[:, 2], step_overhead=run[:, 1],
+        temperature=full(_bounded("temperature", params["temperature"])),
+        kernel_time=run[:, 0],
         kernels_per_layer=full(KERNELS_PER_LAYER),
         comm_overlap=full(Efficiency().comm_overlap),
     )
@@ -102,29 +194,57 @@ def _efficiencies(params, fam_idx):
 
 def _init(n_families: int):
     return {
-        "shared": jnp.zeros(len(FITTED), jnp.float32),  # sigmoid(0): the middle of each prior range
-        "family": jnp.zeros((n_families, len(FITTED)), jnp.float32),
+        "shared": jnp.zeros(len(HARDWARE), jnp.float32),  # sigmoid(0): the middle of each prior range
+        "family": jnp.zeros((n_families, len(HARDWARE)), jnp.float32),
+        "runtime": jnp.zeros((n_families, len(RUNTIME)), jnp.float32),
         "interconnect": jnp.asarray(0.0, jnp.float32),
         "moe": jnp.asarray(0.0, jnp.float32),
-        "latency": jnp.asarray(0.0, jnp.float32),
+        "temperature": jnp.asarray(0.0, jnp.float32),
+        "log_sigma": jnp.asarray(np.log(0.3), jnp.float32),
     }
 
 
-def fit(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None):
-    """Fitted parameter pytree and the family list, from measured ``rows``."""
-    families = families or sorted({family(r.chip_id) for r in rows})
+def _log_logistic_density(theta):
+    """``log p(theta)`` for ``theta = logit((x - lo) / (hi - lo))`` with ``x`` uniform on ``[lo, hi]``."""
+    return -jax.nn.softplus(theta) - jax.nn.softplus(-theta)
+
+
+def negative_log_posterior_fn(rows: list[Measured], families: list[str]):
+    """``nlp(params)``: the negative log posterior of the factors given ``rows`` (up to a constant).
+
+    ``sum_i r_i^2 / (2 sigma^2) + n log sigma`` over the log residuals ``r_i = log(pred_i /
+    measured_i)`` of rows with a feasible prediction, ``+ sum offsets^2 / (2 FAMILY_LOGIT_SD^2)``,
+    ``- sum log p(theta)`` over the population, runtime and global logits (uniform priors on
+    their ranges). A family in ``families`` without rows keeps its prior. Every row's family
+    must be in ``families``."""
     fam_idx = jnp.asarray([families.index(family(r.chip_id)) for r in rows])
+    ranges = _runtime_ranges(families)
     inputs = tuning.stacked_inputs(rows)
     target = jnp.log(jnp.asarray([r.measured for r in rows], jnp.float32))
 
-    def loss(params):
-        pred, _ = tuning.best_throughput(*inputs, _efficiencies(params, fam_idx))
-        err = jnp.where(jnp.isfinite(pred), jnp.log(jnp.where(jnp.isfinite(pred), pred, 1.0)) - target, 0.0)
-        return jnp.mean(err**2) + SHRINKAGE * jnp.mean(params["family"] ** 2)
+    def nlp(params):
+        pred, _ = tuning.best_throughput(*inputs, _efficiencies(params, fam_idx, ranges))
+        ok = jnp.isfinite(pred)
+        err = jnp.where(ok, jnp.log(jnp.where(ok, pred, 1.0)) - target, 0.0)
+        sigma2 = jnp.exp(2.0 * params["log_sigma"])
+        like = jnp.sum(err**2) / (2.0 * sigma2) + jnp.sum(ok) * params["log_sigma"]
+        shrink = jnp.sum(params["family"] ** 2) / (2.0 * FAMILY_LOGIT_SD**2)
+        logistic = sum(jnp.sum(_log_logistic_density(params[k])) for k in ("shared", "runtime", *GLOBAL))
+        return like + shrink - logistic
+
+    return nlp
+
+
+def fit(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None):
+    """MAP parameter pytree and the family list, from measured ``rows`` (Adam on
+    :func:`negative_log_posterior_fn`; a family in ``families`` without rows stays at its prior)."""
+    families = families or sorted({family(r.chip_id) for r in rows})
+    nlp = negative_log_posterior_fn(rows, families)
+    scale = 1.0 / max(len(rows), 1)  # Adam is scale-free; this keeps the numbers readable
 
     @jax.jit
     def step(params, m, v, t):
-        g = jax.grad(loss)(params)
+        g = jax.grad(lambda p: scale * nlp(p))(params)
         m = jax.tree.map(lambda a, b: 0.9 * a + 0.1 * b, m, g)
         v = jax.tree.map(lambda a, b: 0.999 * a + 0.001 * b * b, v, g)
         upd = jax.tree.map(lambda a, b: LEARNING_RATE * (a / (1 - 0.9**t)) / (jnp.sqrt(b / (1 - 0.999**t)) + 1e-8), m, v)
@@ -138,35 +258,87 @@ def fit(rows: list[Measured], steps: int = STEPS, families: list[str] | None = N
     return params, families
 
 
-def to_json(params, families) -> dict:
-    """Readable fitted factors: ``{"shared": {...}, "families": {family: {...}}, ...}``."""
-    def r4(x):
-        return float(f"{float(x):.4g}")
+def _r4(x):
+    return float(f"{float(x):.4g}")
 
+
+def to_json(params, families) -> dict:
+    """Readable fitted factors: ``{"shared": {...}, "families": {family: {...}}, ...}``.
+
+    ``shared`` holds the population's hardware factors and the generic runtime priors'
+    middles (what a family with no rows and no known runtime uses)."""
     out = {
-        "shared": {k: r4(_bounded(k, x)) for k, x in zip(FITTED, params["shared"])},
-        "interconnect": r4(_bounded("interconnect", params["interconnect"])),
-        "moe": r4(_bounded("moe", params["moe"])),
-        "collective_latency": r4(_bounded("collective_latency", params["latency"])),
+        "shared": {k: _r4(_bounded(k, x)) for k, x in zip(HARDWARE, params["shared"])},
+        "interconnect": _r4(_bounded("interconnect", params["interconnect"])),
+        "moe": _r4(_bounded("moe", params["moe"])),
+        "temperature": _r4(_bounded("temperature", params["temperature"])),
+        "collective_latency": _r4(prior_median("collective_latency")),
         "kernels_per_layer": KERNELS_PER_LAYER,
+        "sigma_log_error": _r4(jnp.exp(params["log_sigma"])),
         "families": {},
     }
+    out["shared"].update({k: _r4(prior_median(k)) for k in RUNTIME[:2]})
     for i, f in enumerate(families):
-        out["families"][f] = {k: r4(_bounded(k, params["shared"][j] + params["family"][i, j])) for j, k in enumerate(FITTED)}
+        fr = {k: _r4(_bounded(k, params["shared"][j] + params["family"][i, j])) for j, k in enumerate(HARDWARE)}
+        fr.update({k: _r4(_bounded(k, params["runtime"][i, j], f)) for j, k in enumerate(RUNTIME)})
+        out["families"][f] = fr
     return out
 
 
-def efficiency_from_json(cal: dict, family_name: str | None) -> Efficiency:
-    """The :class:`Efficiency` of a family (the shared factors for an unfitted family; no
-    kernel launches or host step loop for a statically scheduled runtime)."""
-    fr = cal["families"].get(family_name, cal["shared"])
-    static = family_name in STATIC_RUNTIME_FAMILIES
+def static_layer_time(cal: dict, family_name: str) -> float:
+    """Seconds per layer of a statically scheduled runtime that reproduce its anchor
+    (``STATIC_RUNTIME_ANCHORS``): the per-user speed at batch 1, on the fewest chips that hold
+    the model, equals the published figure. Bisection on ``[0, 1 ms]``; ``0`` without an anchor."""
+    from workbook.model import deployment, serving
+    from workbook.numerics import bisect
+    from workbook.specs import workload
+
+    if family_name not in STATIC_RUNTIME_ANCHORS:
+        return 0.0
+    chip_id, model_id, precision, t_in, t_out, speed, _ = STATIC_RUNTIME_ANCHORS[family_name]
+    chip, m = catalog.chip(chip_id), catalog.model(model_id)
+    w = workload(precision, batch=1, input_tokens=t_in, output_tokens=t_out)
+    base = _static_efficiency(cal, family_name, 0.0)
+    g, _, d, _ = deployment.fewest_chips(chip, m, w, base)
+    w = w._replace(chips=float(g))
+    per_layer = base._replace(kernels_per_layer=1.0)
+
+    @jax.jit
+    def excess_speed(t_layer):  # decreasing in the time per layer
+        return serving.performance(chip, m, w, per_layer._replace(kernel_time=t_layer), d).tokens_per_s_per_user - speed
+
+    if float(excess_speed(0.0)) <= 0.0:  # the hardware alone is already slower than the anchor
+        return 0.0
+    return float(bisect(excess_speed, 0.0, 1e-3, increasing=False))
+
+
+def _static_efficiency(cal: dict, family_name: str, layer_time: float) -> Efficiency:
+    fr = cal["shared"]
     return Efficiency(
         compute_prefill=fr["compute_prefill"], compute_decode=fr["compute_decode"], memory=fr["memory"],
         interconnect=cal["interconnect"], moe=cal["moe"], collective_latency=cal.get("collective_latency", 1.0),
-        step_overhead=0.0 if static else fr.get("step_overhead", 0.0),
-        kernel_time=fr.get("kernel_time", 0.0),
-        kernels_per_layer=0.0 if static else cal.get("kernels_per_layer", 0.0),
+        temperature=cal.get("temperature", Efficiency().temperature), step_overhead=0.0, kernel_time=layer_time, kernels_per_layer=1.0 if layer_time > 0 else 0.0,
+    )
+
+
+def efficiency_from_json(cal: dict, family_name: str | None) -> Efficiency:
+    """The :class:`Efficiency` of a family: its fitted factors; for a family with no rows the
+    population's hardware factors and the middles of its runtime's priors; for a statically
+    scheduled runtime no kernel launches or host loop, one synchronisation per layer
+    (``cal["static_layer_time"]``)."""
+    if family_name in STATIC_RUNTIME_FAMILIES:
+        layer = cal.get("static_layer_time", {}).get(family_name, {})
+        return _static_efficiency(cal, family_name, layer.get("seconds", 0.0) if isinstance(layer, dict) else layer)
+    fr = cal["families"].get(family_name)
+    if fr is None:
+        fr = {**cal["shared"], **{k: prior_median(k, family_name) for k in RUNTIME[:2]}}
+        fr["collective_latency"] = prior_median("collective_latency", family_name)
+    return Efficiency(
+        compute_prefill=fr["compute_prefill"], compute_decode=fr["compute_decode"], memory=fr["memory"],
+        interconnect=cal["interconnect"], moe=cal["moe"], temperature=cal.get("temperature", Efficiency().temperature),
+        collective_latency=fr.get("collective_latency", cal.get("collective_latency", 1.0)),
+        step_overhead=fr.get("step_overhead", 0.0), kernel_time=fr.get("kernel_time", 0.0),
+        kernels_per_layer=cal.get("kernels_per_layer", 0.0),
     )
 
 
@@ -302,20 +474,36 @@ TAIL_FACTORS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
 THROUGHPUT_SCENARIOS = ("offline", "latency")
 
 
-def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None) -> dict:
-    """Fitted factors as a ``calibration.json`` dict, in two stages.
+def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None,
+                    posterior: bool = True) -> dict:
+    """Fitted factors as a ``calibration.json`` dict, in three stages.
 
-    1. Efficiencies by gradient descent on rows with no tail-latency limit (``offline``,
-       ``latency`` and rows with a given batch): what the hardware and software sustain.
-    2. ``tail_factor``, the p99/mean ratio of TTFT and TPOT under MLPerf's Poisson arrivals,
+    1. Factors by MAP (:func:`fit`) on rows with no tail-latency limit (``offline``,
+       ``latency`` and rows with a given batch): what the hardware and software sustain;
+       with ``posterior``, the Laplace approximation (``"posterior"``) and the factor table
+       with priors, 95 % intervals and bound flags (``"factors"``).
+    2. ``static_layer_time`` of each statically scheduled runtime from its anchor.
+    3. ``tail_factor``, the p99/mean ratio of TTFT and TPOT under MLPerf's Poisson arrivals,
        for ``server`` and for ``interactive`` separately, by a search over ``TAIL_FACTORS``
        minimising the median error of those rows (the feasibility mask has no useful gradient).
     """
+    from workbook.calibration import posterior as post
+
     through = [r for r in rows if r.scenario in THROUGHPUT_SCENARIOS or r.batch is not None]
     params, fams = fit(through or rows, steps=steps, families=families)
     cal = to_json(params, fams)
-    trained = {family(r.chip_id) for r in (through or rows)}
+    trained = sorted({family(r.chip_id) for r in (through or rows)})
     cal["families"] = {k: v for k, v in cal["families"].items() if k in trained}
+    if posterior:
+        nlp = negative_log_posterior_fn(through or rows, fams)
+        cal["posterior"] = post.posterior_block(params, fams, nlp)
+        mean, cov = np.asarray(cal["posterior"]["map"]), np.asarray(cal["posterior"]["covariance"])
+        cal["factors"] = post.factor_table(mean, cov, cal["posterior"]["names"], trained)
+    cal["static_layer_time"] = {
+        f: {"seconds": float(f"{static_layer_time(cal, f):.4g}"), "anchor": {
+            "chip": a[0], "model": a[1], "precision": a[2], "tokens_per_s_per_user": a[5], "source": a[6]}}
+        for f, a in STATIC_RUNTIME_ANCHORS.items()
+    }
     cal["tail_factor"] = {}
     for scenario in ("server", "interactive"):
         tailed = [r for r in rows if r.scenario == scenario and r.batch is None]
@@ -366,6 +554,6 @@ def cross_validated_predictions(rows: list[Measured], k: int = 5, steps: int = S
         test_idx = np.flatnonzero(folds == f)
         if not len(test_idx) or not train:
             continue
-        cal = fit_calibration(train, steps=steps, families=all_families)
+        cal = fit_calibration(train, steps=steps, families=all_families, posterior=False)
         pred[test_idx] = predict([rows[i] for i in test_idx], cal)
     return pred

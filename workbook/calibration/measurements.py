@@ -10,8 +10,14 @@ be read at all (missing, a directory, not UTF-8 text, over ``MAX_FILE_BYTES`` or
 ``MAX_ROWS``, a field over Python's csv limit) raises :class:`~workbook.errors.InputError`.
 
 MLPerf rows give datasets, not lengths. Where a row has no mean length, the dataset
-profile below fills it; these are **estimates** (MLPerf publishes maxima and the reference
-mean output, not mean inputs), documented with their basis and range.
+profile below fills it. Each mean is ``documented`` (MLPerf publishes the reference mean
+output), ``derived`` (arithmetic on published numbers) or ``estimate`` (a published
+description, such as a length limit, turned into a number; MLPerf publishes no mean input
+lengths), always with its source and range (:class:`DatasetProfile`).
+
+Rows without a ``chip_id`` are mapped to a catalog chip through the alias table
+(``workbook/data/accelerator_aliases.csv``, :func:`accelerator_chip`): ``"NVIDIA
+H100-SXM-80GB"``, ``"H100 SXM5 80GB"`` and ``"NVIDIA H100"`` all become ``nvidia_h100_sxm``.
 """
 
 from __future__ import annotations
@@ -31,32 +37,98 @@ REQUIRED_COLUMNS = (
 )
 SCENARIOS = ("offline", "server", "interactive", "latency")
 
-# workload -> (mean input tokens, mean output tokens, basis). Outputs are MLPerf's reference
-# means (shared/data/README.md); inputs are estimates with the stated range.
-DATASET_PROFILES: dict[str, tuple[float, float, str]] = {
-    "mlperf-llama2-70b-openorca": (
-        400.0, 294.45,
-        "input: estimate (range 250-700), OpenOrca subset with inputs <= 1024 tokens; bounded by physics: the best "
-        "measured result (H200, FP8, MLPerf v5.1, 4,384 output tokens/s per GPU) would need more than 80 % of peak FP8 "
-        "FLOP/s above ~475 input tokens per sample; output: MLPerf reference mean 294.45",
+LENGTH_STATUSES = ("documented", "derived", "estimate")
+
+
+@dataclass(frozen=True)
+class DatasetProfile:
+    """Mean input and output tokens per sample of a benchmark dataset, each with its status
+    (``documented``: the number is published; ``derived``: arithmetic on published numbers;
+    ``estimate``: a workbook estimate from a published description) and a range. Ranges and
+    central values are set from the sources alone, never to improve a fit.
+
+    A row's own ``input_tokens_mean`` / ``output_tokens_mean`` win over the profile.
+    """
+
+    input_tokens: float
+    input_range: tuple[float, float]
+    input_status: str
+    output_tokens: float
+    output_range: tuple[float, float]
+    output_status: str
+    source: str  # where the numbers come from (URLs / papers)
+    basis: str  # how each number follows from the source
+    output_spread: str = ""  # the published spread of output lengths, where there is one
+
+    def describe(self) -> str:
+        """One line: both means with status and range, and the basis."""
+        return (f"input {self.input_tokens:g} ({self.input_status}, range {self.input_range[0]:g}-{self.input_range[1]:g}); "
+                f"output {self.output_tokens:g} ({self.output_status}, range {self.output_range[0]:g}-{self.output_range[1]:g}). "
+                f"{self.basis} Source: {self.source}")
+
+
+MLPERF_REF = "github.com/mlcommons/inference"
+DATASET_PROFILES: dict[str, DatasetProfile] = {
+    "mlperf-llama2-70b-openorca": DatasetProfile(
+        512.0, (100.0, 1000.0), "estimate", 294.45, (265.0, 323.9), "documented",
+        f"{MLPERF_REF} language/llama2-70b/README.md ('Tokens per sample: 294.45'; processorca.py --seqlen_limit=1024, "
+        "24,576 samples); language/llama2-70b/processorca.py (filters)",
+        "Output: the reference mean, documented. Input: no mean is published; the dataset keeps OpenOrca GPT-4 samples "
+        "whose Llama-2 prompt (chat template included) is shorter than 1,024 tokens and whose reference answer has 3-1,023 "
+        "tokens, 6,144 from each of cot, flan, niv and t0. The estimate is half the documented 1,024-token limit, with a "
+        "range from a short templated question (~100) to the limit; it replaces an earlier 400 that had been chosen to "
+        "improve the fit.",
+        "per-sample outputs 3-1,023 tokens (reference answers); a submission's mean must lie within 90-110 % of 294.45 "
+        "(265.0-323.9; MLPerf accuracy rule)",
     ),
-    "mlperf-llama3.1-405b-longctx": (
-        9500.0, 685.0,
-        "input: estimate, long-context mix with inputs up to ~20k tokens (range 5k-15k); output: MLPerf mean ~685",
+    "mlperf-mixtral-mix": DatasetProfile(
+        600.0, (300.0, 900.0), "estimate", 144.84, (130.4, 159.3), "documented",
+        f"{MLPERF_REF} language/mixtral-8x7b/README.md ('tokens_per_sample': 144.84; 5K samples each from OpenOrca GPT-4, "
+        "GSM8K and MBXP, 15,000 in all)",
+        "Output: the reference mean, documented. Input: not published; an equal mix of OpenOrca prompts (as the Llama-2-70B "
+        "profile, ~500), GSM8K questions with few-shot exemplars and MBXP code prompts; the workbook's earlier estimate of "
+        "600 is kept with its range.",
+        "a submission's mean must lie within 90-110 % of 144.84 (MLPerf accuracy rule)",
     ),
-    "mlperf-mixtral-mix": (
-        600.0, 145.0,
-        "input: estimate, OpenOrca + GSM8K + MBXP mix (range 300-900); output: MLPerf mean ~145",
+    "mlperf-llama3.1-405b-longctx": DatasetProfile(
+        9500.0, (5000.0, 15000.0), "estimate", 684.68, (616.2, 753.1), "documented",
+        f"{MLPERF_REF} language/llama3.1-405b/README.md ('tokens_per_sample': 684.68; 8,313 samples)",
+        "Output: the reference mean, documented (the packaged table rounds it to 685). Input: not published; a long-context "
+        "mix with inputs up to ~20k tokens (team research notes), estimated at 9,500 with a wide range.",
+        "a submission's mean must reach 90 % of 684.68 (MLPerf accuracy rule; the range's upper end mirrors it)",
     ),
-    "mlperf-llama3.1-8b-cnndm": (
-        780.0, 100.0,
-        "input: estimate, CNN/DailyMail articles (range 600-1000); output: estimate, summaries capped at 128 tokens (range 60-128)",
+    "mlperf-llama3.1-8b-cnndm": DatasetProfile(
+        940.0, (820.0, 1100.0), "derived", 140.0, (120.0, 160.0), "derived",
+        f"{MLPERF_REF} language/llama3.1-8b/README.md (datacenter target 'gen_len': 8,167,644 characters over 'gen_num': "
+        "13,368 samples) and evaluation.py (gen_len = characters of the decoded summaries); PREPROCESSING.md (prompt "
+        "template); See et al., 'Get To The Point', ACL 2017 (CNN/DailyMail articles average 781 tokens)",
+        "Output: 8,167,644 / 13,368 = 611 characters per summary, at 3.8-5.1 characters per Llama-3 token for English "
+        "news prose = 120-160 tokens, central 140 (the earlier 100 assumed a 128-token cap that the reference, with "
+        "max_tokens 2,000, does not have). Input: 781 word tokens per article x 1.1-1.35 Llama-3 tokens per word token "
+        "+ ~35 template tokens = 820-1,100, central 940.",
+        "not published per sample; a submission's total must reach 90 % of gen_len (MLPerf accuracy rule)",
     ),
-    "mlperf-deepseek-r1-reasoning": (
-        800.0, 3886.0,
-        "input: estimate, reasoning prompts (range 300-1500); output: MLPerf mean 3,886",
+    "mlperf-deepseek-r1-reasoning": DatasetProfile(
+        800.0, (300.0, 1500.0), "estimate", 3886.2, (3886.0, 4043.5), "documented",
+        f"{MLPERF_REF} language/deepseek-r1/README.md (reference mean output 3,886.2 tokens per the team's research; one "
+        "README version gives the PyTorch reference 'mean-output-tok-len': 4,043.45 over 4,388 samples)",
+        "Output: documented; the range spans the two published reference means. Input: not published; AIME, MATH500, "
+        "GPQA, MMLU-Pro and LiveCodeBench prompts, estimated at 800 with a wide range.",
+        "outputs up to the 32k max-OSL of the reference (README); no per-sample spread published",
+    ),
+    "sharegpt-vllm": DatasetProfile(
+        229.7, (229.7, 229.7), "documented", 203.1, (203.1, 203.1), "documented",
+        "vLLM benchmarks/benchmark_serving.py on ShareGPT_V3_unfiltered_cleaned_split (1,000 prompts, Llama-3.1 "
+        "tokenizer), as recorded in the team's research notes",
+        "Means of the sampled prompts and of the dataset's reference completions (the benchmark caps outputs at the "
+        "reference length).",
+        "ShareGPT lengths are heavy-tailed; no single spread published",
     ),
 }
+
+#: Workloads whose rows carry their own lengths (no profile): vendor tables with exact synthetic
+#: input/output lengths (TensorRT-LLM, AWS Neuron: every request the same length, spread 0).
+FIXED_WORKLOADS = ("fixed",)
 
 
 @dataclass(frozen=True)
@@ -78,6 +150,7 @@ class Measured:
     measured: float  # output tokens/s per accelerator
     source: str
     benchmark: str
+    accelerator: str = ""  # the row's accelerator name, when its chip came from the alias table
 
 
 #: Largest file :func:`read_rows` reads (bytes), and most rows: 10,000 rows take about 0.5 GB
@@ -95,6 +168,12 @@ def _num(raw) -> float | None:
     except (TypeError, ValueError):
         return None
     return x if math.isfinite(x) else None
+
+
+def cell_text(raw) -> str:
+    """A cell as stripped text ('' for a missing cell; a non-string, e.g. the list of a row's
+    extra fields, as its string form)."""
+    return raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw).strip())
 
 
 def label(raw, limit: int = 60) -> str:
@@ -153,6 +232,113 @@ def latency_limits(text: str) -> tuple[float | None, float | None]:
     return out.get("TTFT"), out.get("TPOT")
 
 
+# --- accelerator names -> catalog chips ------------------------------------------------------
+
+ALIAS_FILE = "accelerator_aliases.csv"
+_SPLIT = re.compile(r"[,;+&/]|\band\b", re.I)
+
+
+def name_tokens(name: str) -> frozenset[str]:
+    """Lower-case alphanumeric words of an accelerator name: ``"NVIDIA H100-SXM-80GB"`` gives
+    ``{"nvidia", "h100", "sxm", "80gb"}``. Punctuation and spacing never matter."""
+    return frozenset(re.findall(r"[a-z0-9]+", str(name).lower()))
+
+
+@dataclass(frozen=True)
+class Alias:
+    """One spelling of an accelerator: every word of ``alias`` must occur in the name."""
+
+    alias: str
+    tokens: frozenset
+    chip_id: str  # blank: a known accelerator with no catalog entry
+    chips_per_accelerator: float  # catalog chips in one listed accelerator (2 for a dual-GPU card)
+    note: str
+
+
+def aliases(path=None) -> list[Alias]:
+    """The alias table (``workbook/data/accelerator_aliases.csv`` by default): columns
+    ``alias, chip_id, chips_per_accelerator, note``. Every ``chip_id`` must be blank or in the
+    catalog, and ``chips_per_accelerator`` a whole number >= 1 (else :class:`InputError`)."""
+    if path is None:
+        path = resources.files("workbook.data").joinpath(ALIAS_FILE)
+    rows = catalog.read_csv_file(path, required=("alias", "chip_id"))
+    known = set(catalog.chip_ids())
+    out = []
+    for i, r in enumerate(rows, start=2):
+        chip_id = (r.get("chip_id") or "").strip()
+        if chip_id and chip_id not in known:
+            raise InputError(f"{path}: line {i}: chip_id {label(chip_id)!r} is not in the catalog")
+        per = _num(r.get("chips_per_accelerator") or "1")
+        if per is None or per < 1 or per != round(per) or per > 64:
+            raise InputError(f"{path}: line {i}: chips_per_accelerator {label(r.get('chips_per_accelerator'))!r} "
+                             "is not a whole number in [1, 64]")
+        tokens = name_tokens(r.get("alias") or "")
+        if not tokens:
+            raise InputError(f"{path}: line {i}: an empty alias")
+        out.append(Alias((r.get("alias") or "").strip(), tokens, chip_id, per, (r.get("note") or "").strip()))
+    return out
+
+
+_ALIASES: list[Alias] | None = None
+
+
+def _builtin_aliases() -> list[Alias]:
+    global _ALIASES
+    if _ALIASES is None:
+        _ALIASES = aliases()
+    return _ALIASES
+
+
+def _best_alias(name: str, table: list[Alias]) -> tuple[list[Alias], int]:
+    """The most specific aliases (most words) whose words all occur in ``name``."""
+    words = name_tokens(name)
+    hits = [a for a in table if a.tokens <= words]
+    if not hits:
+        return [], 0
+    top = max(len(a.tokens) for a in hits)
+    best = [a for a in hits if len(a.tokens) == top]
+    return list({(a.chip_id, a.chips_per_accelerator): a for a in best}.values()), top
+
+
+#: Why a name was not mapped (the skip reasons of :func:`scenario_from_row` use these words).
+UNMAPPED = "accelerator name not in the alias table"
+AMBIGUOUS = "accelerator name matches several catalog chips"
+MIXED = "mixed system (several accelerator types)"
+NO_ENTRY = "accelerator has no catalog entry"
+
+
+def accelerator_chip(name, table: list[Alias] | None = None) -> tuple[str | None, float, str]:
+    """``(chip_id, chips_per_accelerator, why)`` for a vendor's accelerator name.
+
+    ``why`` is ``"alias 'H100 SXM'"`` when mapped; otherwise ``chip_id`` is None and ``why``
+    one of ``UNMAPPED``, ``AMBIGUOUS``, ``MIXED`` (a name listing two kinds of chip, such as
+    ``"MI300X (x32), MI325X (x16)"``) or ``NO_ENTRY`` (a known part the catalog lacks). The
+    most specific alias wins: ``"H100-PCIe-80GB"`` matches both ``H100`` and ``H100 PCIe``
+    and maps to the PCIe part.
+
+    >>> accelerator_chip("NVIDIA H100-SXM-80GB")[0], accelerator_chip("AMD Instinct MI300X")[0]
+    ('nvidia_h100_sxm', 'amd_mi300x')
+    >>> accelerator_chip("Mystery NPU 9000")
+    (None, 1.0, 'accelerator name not in the alias table')
+    """
+    table = _builtin_aliases() if table is None else table
+    name = str(name or "")
+    parts = [p for p in _SPLIT.split(name) if name_tokens(p)]
+    if len(parts) > 1:  # "A (x32), B (x16)": one kind of chip, or a mixed system
+        kinds = {(a.chip_id, a.chips_per_accelerator) for p in parts for a in _best_alias(p, table)[0]}
+        if len({k[0] for k in kinds}) > 1:
+            return None, 1.0, MIXED
+    best, _ = _best_alias(name, table)
+    if not best:
+        return None, 1.0, UNMAPPED
+    if len(best) > 1:
+        return None, 1.0, AMBIGUOUS
+    a = best[0]
+    if not a.chip_id:
+        return None, 1.0, NO_ENTRY
+    return a.chip_id, float(a.chips_per_accelerator), f"alias {a.alias!r}"
+
+
 def read_rows(path=None) -> list[dict]:
     """Rows of a benchmark CSV (the packaged calibration table by default).
 
@@ -178,42 +364,56 @@ def _whole(field: str, raw, low: float, high: float) -> float | str:
 
 def scenario_from_row(i: int, r: dict) -> Measured | str:
     """A :class:`Measured` for row ``r``, or the reason it cannot be modelled."""
-    chip_id, model_id = (r.get("chip_id") or "").strip(), (r.get("model_id") or "").strip()
+    chip_id, model_id = cell_text(r.get("chip_id")), cell_text(r.get("model_id"))
+    per_accelerator, accelerator = 1.0, ""
     if not chip_id:
-        return "no chip_id (mixed or uncatalogued system)"
+        accelerator = cell_text(r.get("accelerator"))
+        if not accelerator:
+            return "no chip_id (mixed or uncatalogued system) and no accelerator name"
+        chip_id, per_accelerator, why = accelerator_chip(accelerator)
+        if chip_id is None:
+            return f"no chip_id; {why}"
     if chip_id not in catalog.chip_ids():
         return f"chip {label(chip_id)} not in the catalog"
     if model_id not in catalog.model_ids():
         return f"model {label(model_id) or '(blank)'} not in the catalog"
-    prec = (r.get("precision_id") or "").strip()
+    prec = cell_text(r.get("precision_id"))
     if prec not in PRECISIONS:
         return f"precision {label(prec) or '(blank)'} not modelled"
-    kind = (r.get("scenario_kind") or "").strip()
+    kind = cell_text(r.get("scenario_kind"))
     if kind not in SCENARIOS:
         return f"scenario {label(kind) or '(blank)'} not modelled"
-    if not (r.get("accelerator_count") or "").strip():
+    if not cell_text(r.get("accelerator_count")):
         return "no accelerator_count"
     count = _whole("accelerator_count", r.get("accelerator_count"), 1, MAX_ACCELERATORS)
     if isinstance(count, str):
         return count
-    value = _num(r.get("value_per_accelerator"))
+    raw_value = cell_text(r.get("value_per_accelerator"))
+    value = _num(raw_value)
     if value is None:
-        return "no measured value"
+        return "no measured value" + (f" (value_per_accelerator {label(raw_value, 20)!r} is not a number)" if raw_value else "")
     lo, hi = MEASURED_RANGE
     if not lo <= value <= hi:
         return f"value_per_accelerator {value:g} is out of range; allowed [{lo:g}, {hi:g}] output tokens/s"
-    raw_batch = (r.get("batch") or "").strip()
+    raw_batch = cell_text(r.get("batch"))
     batch = None  # blank: tuned by the submitter
     if raw_batch:
         batch = _whole("batch", raw_batch, 1, 1e6)
         if isinstance(batch, str):
             return batch + " (leave it blank if the submitter tuned it)"
-    profile = DATASET_PROFILES.get((r.get("workload") or "").strip())
-    t_in, t_out = _num(r.get("input_tokens_mean")), _num(r.get("output_tokens_mean"))
+    profile = DATASET_PROFILES.get(cell_text(r.get("workload")))
+    lengths = []
+    for field in ("input_tokens_mean", "output_tokens_mean"):
+        raw = cell_text(r.get(field))
+        x = _num(raw)
+        if raw and x is None:
+            return f"{field} {label(raw, 20)!r} is not a number (leave it blank to use the dataset profile)"
+        lengths.append(x)
+    t_in, t_out = lengths
     if t_in is None and profile:
-        t_in = profile[0]
+        t_in = profile.input_tokens
     if t_out is None and profile:
-        t_out = profile[1]
+        t_out = profile.output_tokens
     if t_in is None or t_out is None:
         return "no input/output length (and no dataset profile)"
     if not 0 < t_in <= MAX_TOKENS:
@@ -221,15 +421,15 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
     if not 1 <= t_out <= MAX_TOKENS:
         return f"output_tokens_mean {t_out:g} is out of range; allowed [1, {MAX_TOKENS:g}] tokens"
     try:
-        ttft, tpot = latency_limits(r.get("latency_constraint") or "")
+        ttft, tpot = latency_limits(cell_text(r.get("latency_constraint")))
     except InputError as err:
         return str(err)
     return Measured(
-        row=i, row_id=label(r.get("row_id") or i + 1), chip_id=chip_id, model_id=model_id, precision=prec,
-        scenario=kind, accelerators=count, input_tokens=t_in, output_tokens=t_out,
+        row=i, row_id=label(cell_text(r.get("row_id")) or i + 1), chip_id=chip_id, model_id=model_id, precision=prec,
+        scenario=kind, accelerators=count * per_accelerator, input_tokens=t_in, output_tokens=t_out,
         batch=batch, ttft_limit=ttft, tpot_limit=tpot,
-        measured=value, source=label(r.get("source_family") or r.get("benchmark") or ""),
-        benchmark=label(r.get("benchmark") or ""),
+        measured=value / per_accelerator, source=label(cell_text(r.get("source_family")) or cell_text(r.get("benchmark"))),
+        benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
     )
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from workbook import catalog
-from workbook.calibration import fitting, measurements
+from workbook.calibration import fitting, measurements, pairs
 from workbook.errors import InputError
 
 
@@ -43,6 +43,38 @@ def _summaries(rows, pred) -> dict:
         "by_chip": fitting.grouped_errors(rows, pred, lambda r: r.chip_id),
         "by_scenario": fitting.grouped_errors(rows, pred, lambda r: r.scenario),
     }
+
+
+def group_errors(rows, pred, key) -> dict:
+    """Per group ``key(row)``: ``rows`` (modelled rows), ``n`` (rows with a finite prediction),
+    ``mdape`` (percent), ``within_25pct`` (fraction) and ``median_ratio`` (median of predicted /
+    measured: above 1 the model is optimistic, below 1 pessimistic). None where nothing was
+    predicted."""
+    groups: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(str(key(r)), []).append(i)
+    out = {}
+    for g, idx in sorted(groups.items()):
+        summary = fitting.error_summary([rows[i].measured for i in idx], [pred[i] for i in idx])
+        ratios = [pred[i] / rows[i].measured for i in idx if np.isfinite(pred[i])]
+        out[g] = {"rows": len(idx), "n": summary["n"], "mdape": summary["mdape"],
+                  "within_25pct": summary["within_25pct"],
+                  "median_ratio": round(float(np.median(ratios)), 4) if ratios else None}
+    return out
+
+
+def unmapped_accelerators(raw: list[dict]) -> dict[str, int]:
+    """Accelerator names of rows without a ``chip_id`` that the alias table cannot map (to a
+    single catalog chip), with their row counts, most frequent first. Names are shown as
+    :func:`~workbook.calibration.measurements.label` prints them."""
+    names: collections.Counter = collections.Counter()
+    for r in raw:
+        if measurements.cell_text(r.get("chip_id")):
+            continue
+        name = measurements.cell_text(r.get("accelerator"))
+        if name and measurements.accelerator_chip(name)[0] is None:
+            names[measurements.label(name, 80)] += 1
+    return dict(names.most_common())
 
 
 def _same_file(a: Path, b) -> bool:
@@ -124,12 +156,16 @@ def write_atomically(path, text: str) -> None:
 def validate(path, out: str | Path | None = None, calibrated: bool = True, force: bool = False) -> dict:
     """Predict every modelable row of ``path`` and summarise the error.
 
-    Returns ``rows``, ``predicted``, ``skipped``, ``skipped_reasons``, ``mdape`` (percent),
-    ``within_25pct`` (fraction), ``offline_mdape``, ``offline_within_25pct``, breakdowns
-    by source, chip and scenario, and the same figures for the bare roofline under
-    ``roofline``. Rows that cannot be modelled are counted with their reason. ``calibration``
-    says which factors were used (the bare roofline, with the reason, if the shipped
-    calibration cannot be used).
+    Returns ``rows``, ``predicted``, ``skipped``, ``skipped_reasons`` (reason: count),
+    ``mdape`` (percent), ``within_25pct`` (fraction), ``offline_mdape``,
+    ``offline_within_25pct``, ``by_source``, and ``by_chip``, ``by_model``, ``by_scenario``
+    (each group: ``rows``, ``n``, ``mdape``, ``within_25pct``, ``median_ratio``; see
+    :func:`group_errors`), the same overall figures for the bare roofline under ``roofline``,
+    ``alias_mapped`` (rows without a ``chip_id`` whose accelerator name the alias table mapped:
+    ``rows`` and ``by_chip``) and ``unmapped_accelerators`` (names it could not map, with row
+    counts). Rows that cannot be modelled -- unparseable fields included -- are counted with
+    their reason, never raised. ``calibration`` says which factors were used (the bare
+    roofline, with the reason, if the shipped calibration cannot be used).
 
     ``out``: also write one line per row (prediction, error or skip reason) there; checked
     before any work (see :func:`check_output`: never the input, an existing file only with
@@ -159,7 +195,13 @@ def validate(path, out: str | Path | None = None, calibrated: bool = True, force
         "skipped": len(raw) - predicted,
         "skipped_reasons": dict(reasons.most_common()),
         **_summaries(rows, pred),
+        "by_chip": group_errors(rows, pred, lambda r: r.chip_id),
+        "by_model": group_errors(rows, pred, lambda r: r.model_id),
+        "by_scenario": group_errors(rows, pred, lambda r: r.scenario),
         "roofline": {k: v for k, v in _summaries(rows, pred_roof).items() if not k.startswith("by_")},
+        "alias_mapped": {"rows": sum(1 for r in rows if r.accelerator),
+                         "by_chip": dict(collections.Counter(r.chip_id for r in rows if r.accelerator).most_common())},
+        "unmapped_accelerators": unmapped_accelerators(raw),
     }
     if out is not None:
         by_row = {r.row: (r, p) for r, p in zip(rows, pred)}
@@ -207,12 +249,18 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
         "fitted_on": "workbook/data/benchmarks_calibration.csv (MLPerf Inference v4.1-v5.1, TensorRT-LLM and AWS Neuron tables)",
         "rows_used": len(rows),
         "date": datetime.date.today().isoformat(),
-        "method": (f"efficiencies: Adam, {steps} steps, mean squared log error of output tokens/s per accelerator on offline, "
-                   f"latency and fixed-batch rows, L2 shrinkage {fitting.SHRINKAGE} on family offsets; tail_factor: "
+        "method": (f"factors: MAP (Adam, {steps} steps) of a Gaussian likelihood of log(predicted / measured) output "
+                   f"tokens/s per accelerator on offline, latency and fixed-batch rows, with priors uniform over each "
+                   f"factor's published range and family offsets ~ N(0, {fitting.FAMILY_LOGIT_SD}^2) in logit; "
+                   f"uncertainty: Laplace approximation (Hessian of the negative log posterior); tail_factor: "
                    f"grid search over {list(fitting.TAIL_FACTORS)} on server and interactive rows"),
         "software_note": "MLPerf rows span software generations (e.g. H100 Llama-2-70B offline rose ~30% between rounds); the fit averages over them.",
-        "dataset_profiles": {k: v[2] for k, v in measurements.DATASET_PROFILES.items()},
+        "dataset_profiles": {k: v.describe() for k, v in measurements.DATASET_PROFILES.items()},
     }
+    # sensitivity fidelity: both chips of a pair predicted with the same fitted factors, so the
+    # ratio tests the model's physics (cross-validated predictions would mix folds' factors)
+    cal["pairs"] = pairs.pair_ratios(rows, fitted)
+    cal["pairs_summary"] = pairs.pair_summary(cal["pairs"])
     cal["errors"] = {
         "roofline": _summaries(rows, roof),
         "calibrated_in_sample": _summaries(rows, fitted),

@@ -54,6 +54,8 @@ __all__ = [
     "outside_option_cost",
     "price_given_outside_option",
     "negotiated_price",
+    "seller_reservation_price",
+    "bargained_price",
 ]
 
 #: Default temperature of the smooth max/min, in the units of its arguments (USD per M tokens).
@@ -443,3 +445,67 @@ def negotiated_price(incumbent_cost, willingness_to_pay, alternatives: Supplier,
         _check_temperature(temperature)
     o = outside_option_cost(alternatives, willingness_to_pay, temperature)
     return price_given_outside_option(incumbent_cost, willingness_to_pay, o, bargaining_weight, rule, temperature)
+
+
+# --------------------------------------------------------------------------------------------
+# Bargaining over the surplus between two reservation prices (the disagreement point)
+# --------------------------------------------------------------------------------------------
+
+
+def seller_reservation_price(list_price, unit_cost, shortage):
+    """Lowest per-unit price at which the seller prefers the deal to selling elsewhere.
+
+    ``r_s = c + sigma (p_L - c)``: the seller's unit cost ``c`` plus its disagreement payoff per
+    unit, the margin ``p_L - c`` it earns selling the same capacity to other buyers at its list
+    price ``p_L`` on the share ``sigma`` it can place elsewhere (``sigma = 0``: no shortage, idle
+    capacity earns nothing; ``sigma = 1``: every unit sells at list elsewhere, so ``r_s = p_L``).
+    Units: those of the prices (USD per million output tokens here).
+
+    Examples
+    --------
+    >>> [round(float(seller_reservation_price(1.0, 0.3, s)), 6) for s in (0.0, 0.5, 1.0)]
+    [0.3, 0.65, 1.0]
+    """
+    if _is_concrete(list_price, unit_cost, shortage):
+        p = require("list_price", list_price, low=0, unit="USD per M tokens")
+        require("unit_cost", unit_cost, low=0, high=float(np.max(p)) if np.ndim(p) == 0 else None,
+                unit="USD per M tokens (at most list_price)")
+        require("shortage", shortage, low=0, high=1)
+    return unit_cost + shortage * (list_price - unit_cost)
+
+
+def bargained_price(seller_reservation, buyer_reservation, seller_share, list_price=None,
+                    temperature=DEFAULT_TEMPERATURE):
+    """Per-unit price splitting the surplus between the two reservation prices.
+
+    With the seller's reservation ``r_s`` (its cost plus what it earns without the deal), the
+    buyer's reservation ``r_b`` (its per-unit cost without the deal, its disagreement point) and
+    the seller's share ``s`` of the net surplus ``r_b - r_s``:
+
+        P = min(p_L, max(r_s, r_s + s (r_b - r_s))).
+
+    ``s = beta`` is the generalised Nash solution with disagreement payoffs ``r_s`` and ``r_b``
+    (Nash 1950; Binmore, Rubinstein & Wolinsky 1986); ``s = rubinstein_share(delta_s, delta_b)`` is
+    Rubinstein's (1982) alternating offers with the seller proposing first. The floor ``r_s``
+    applies when there is no surplus (``r_b < r_s``: no trade; the price is the seller's lowest
+    offer). The cap ``p_L`` (``list_price``, optional) is the seller's standing offer: the buyer
+    can always buy at list, so the bargained price never exceeds it. The max and min are
+    smoothed with ``softplus_max``/``softplus_min`` at ``temperature`` (units of the prices;
+    ``0`` is sharp). Non-decreasing in ``r_s``, ``r_b`` and ``s`` (for ``r_b >= r_s``).
+
+    Examples
+    --------
+    >>> round(float(bargained_price(0.3, 1.1, 0.5, temperature=0.0)), 6)
+    0.7
+    >>> float(bargained_price(0.3, 2.5, 0.5, list_price=1.0, temperature=0.0))
+    1.0
+    """
+    if _is_concrete(seller_reservation, buyer_reservation, seller_share, list_price, temperature):
+        _check_numbers(seller_reservation=seller_reservation, buyer_reservation=buyer_reservation)
+        _check_weight("seller_share", seller_share)
+        _check_temperature(temperature)
+        if list_price is not None:
+            require("list_price", list_price, low=0, unit="USD per M tokens")
+    r_s = jnp.asarray(seller_reservation)
+    inside = softplus_max(r_s, r_s + seller_share * (buyer_reservation - r_s), temperature)
+    return inside if list_price is None else softplus_min(list_price, inside, temperature)

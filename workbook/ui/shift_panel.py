@@ -1,12 +1,14 @@
 """The training-to-inference shift panel (:mod:`workbook.econ.shift`): cumulative spend, crossover marked.
 
 Controls: model size N, training tokens D, tokens served in year 0 and their growth, the
-yearly decline of the serving cost, the training and inference chips and their prices, the
-target loss and the horizon. ``chart`` shows cumulative training and inference spend over
-time with the crossover marked; ``summary`` shows the numbers and the dollar-optimal model
-for the target loss. Invalid settings (loss at or below E, zero demand, a non-positive price)
-show a message in ``message``. The model calls are module-level ``jax.jit`` functions,
-compiled once.
+yearly decline of the serving cost, the utilisation of the serving chips, the training and
+inference chips and their prices, the target loss and the horizon. Serving runs the workload
+of notebook 03 (FP8, batch 64, 2,048-token prompts, 512 output tokens) on **whole chips**
+(:func:`workbook.econ.shift.serving_cost`), its cost divided by the utilisation. ``chart``
+shows cumulative training and inference spend over time with the crossover marked;
+``summary`` shows the numbers, the compute and dollar crossovers in lifetime tokens (prompts
+counted) and the dollar-optimal model for the target loss. Invalid settings (loss at or below
+E, zero demand, a non-positive price) show a message in ``message``.
 
 >>> panel = ShiftPanel()                          # doctest: +SKIP
 >>> panel.controls["demand_growth"].value = 5.0   # doctest: +SKIP
@@ -34,11 +36,7 @@ DEFAULT_CHIPS = ["nvidia_h100_sxm", "nvidia_b200_hgx", "amd_mi300x", "google_tpu
 YEAR_POINTS = 120  # points on each spend path
 
 
-@jax.jit
-def _costs(n_params, n_tokens, training_chip, inference_chip, w, eff, mfu):
-    """(training cost USD, serving cost USD per million tokens), compiled once."""
-    return (shift.training_cost_on_chip(n_params, n_tokens, training_chip, mfu),
-            shift.inference_usd_per_million_tokens(inference_chip, n_params, w, eff))
+_training_cost = jax.jit(shift.training_cost_on_chip)
 
 
 @jax.jit
@@ -56,7 +54,7 @@ class ShiftPanel(Panel):
     """
 
     def __init__(self, chip_ids=None, n_params=7e10, n_tokens=1.5e13, tokens_per_year0=1e13, demand_growth=2.0,
-                 price_decline=0.5, horizon_years=5.0, target_loss=2.0, mfu=shift.DEFAULT_MFU):
+                 price_decline=0.5, horizon_years=5.0, target_loss=1.947, mfu=shift.DEFAULT_MFU, utilisation=1.0):
         check = ArgumentCheck()
         self.chip_ids = check.chip_ids("chip_ids", chip_ids, DEFAULT_CHIPS)
         names = [(chip_name(c), c) for c in self.chip_ids]
@@ -78,6 +76,8 @@ class ShiftPanel(Panel):
                                                  description="cost decline /yr", **slider),
             "horizon_years": widgets.FloatSlider(value=horizon_years, min=1.0, max=20.0, step=0.5,
                                                  description="horizon (years)", **slider),
+            "utilisation": widgets.FloatSlider(value=utilisation, min=0.05, max=1.0, step=0.05,
+                                               description="serving utilisation", **slider),
             "training_chip": widgets.Dropdown(options=names, value=first, description="training chip", style=style),
             "training_price": widgets.FloatText(value=catalog.chip(first).price, description="train USD/chip-h",
                                                 style=style),
@@ -119,8 +119,15 @@ class ShiftPanel(Panel):
         # raises naming target_loss, lifetime_tokens or a price
         n_opt, d_opt = shift.dollar_optimal_model_checked(self.law, loss, tokens, tchip, ichip,
                                                           shift.DEFAULT_INFERENCE_WORKLOAD, eff, self.mfu)
-        n_sardana, _ = inference_aware_optimum_checked(self.law, loss, tokens)
-        k, p0 = (float(x) for x in _costs(n, d, tchip, ichip, shift.DEFAULT_INFERENCE_WORKLOAD, eff, self.mfu))
+        w = shift.DEFAULT_INFERENCE_WORKLOAD
+        t_in, t_out = float(w.input_tokens), float(w.output_tokens)
+        n_sardana, _ = inference_aware_optimum_checked(self.law, loss, (1.0 + t_in / t_out) * tokens)  # prompts counted
+        u = float(c["utilisation"].value)
+        k = float(_training_cost(n, d, tchip, self.mfu))
+        cost = shift.serving_cost(ichip, n, w, eff)
+        p0 = float(shift.usd_per_million_tokens_at_utilisation(cost.usd_per_million_output_tokens, u))
+        comp = shift.compute_crossover_tokens(d, t_in, t_out)
+        dol = shift.dollar_crossover_tokens(k, cost._replace(usd_per_million_output_tokens=p0), t_in, t_out)
         years = np.linspace(sc.horizon_years / YEAR_POINTS, sc.horizon_years, YEAR_POINTS, dtype=np.float32)
         spend, t_star = _paths(years, k, p0, sc)
         spend, t_star = np.asarray(spend, dtype=float), float(t_star)
@@ -133,8 +140,12 @@ class ShiftPanel(Panel):
             when = f"inference spend does <b>not</b> pass the training bill within {sc.horizon_years:g} years"
         summary = (
             f"Training: <b>${k:,.3g}</b> ({html.escape(c['training_chip'].label)}, MFU {self.mfu:g}); serving: "
-            f"<b>${p0:.3g}</b> per million tokens ({html.escape(c['inference_chip'].label)}); {when}.<br>"
-            f"For loss {loss:.3f} and {tokens:.3g} lifetime tokens: dollar-optimal N = <b>{float(n_opt):.3g}</b> "
-            f"on D = {float(d_opt):.3g} tokens (FLOP-optimal, Sardana: N = {float(n_sardana):.3g})."
+            f"<b>${p0:.3g}</b> per million output tokens, prompts included, on {cost.chips} whole "
+            f"{html.escape(c['inference_chip'].label)} per replica at utilisation {u:g}; {when}.<br>"
+            f"Inference passes training in compute after <b>{comp.output_tokens:.3g}</b> lifetime output tokens "
+            f"({comp.output_tokens / d:.2g} D, with {comp.input_tokens:.3g} prompt tokens) and in dollars after "
+            f"<b>{dol.output_tokens:.3g}</b> ({dol.output_tokens / d:.2g} D).<br>"
+            f"For loss {loss:.3f} and {tokens:.3g} lifetime output tokens: dollar-optimal N = <b>{float(n_opt):.3g}</b> "
+            f"on D = {float(d_opt):.3g} tokens (FLOP-optimal with prompts counted, Sardana: N = {float(n_sardana):.3g})."
         )
         return pd.concat(frames, ignore_index=True).round({"year": 4}), summary

@@ -2,12 +2,14 @@
 
 Controls (``panel.controls``): ``scenario``, ``supplier`` (which alternative the next five edit),
 ``eta``, ``price`` (USD/chip-hour), ``capacity``, ``porting`` (M USD), ``delivery`` (probability),
-``lab_weight`` (the lab's bargaining weight), ``risk_aversion`` and ``nvidia_capacity``.
+``lab_weight`` (the lab's bargaining weight), ``risk_aversion`` and ``shortage`` (the share of
+NVIDIA's capacity it sells elsewhere at list, which also empties the rental market).
 Two ``alt.JupyterChart``s update in place: ``chart`` (NVIDIA's negotiated price against the
 selected alternative's effective cost, smooth and sharp, with the current point) and
-``allocation_chart`` (mean-CVaR shares). ``last_data`` is the kink chart's DataFrame,
-``last_allocation`` the shares, ``summary`` an HTML line of numbers, ``message`` empty or
-why the settings are infeasible. All model calls are one jitted function of
+``allocation_chart`` (the lab's converged mean-CVaR mix without NVIDIA: the disagreement point). ``last_data`` is the kink
+chart's DataFrame, ``last_allocation`` the shares, ``summary`` an HTML line of numbers
+(list price, negotiated price, the lab's disagreement cost, leverage, the solver's duality
+gap), ``message`` empty or why the settings are invalid. Every number comes from
 :mod:`workbook.econ.sourcing`.
 """
 
@@ -17,8 +19,6 @@ import html
 
 import altair as alt
 import ipywidgets as widgets
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 
@@ -27,22 +27,24 @@ from workbook.ui import charts
 from workbook.ui.controls import ArgumentCheck
 from workbook.ui.panel import Panel
 
-COSTS = np.linspace(0.05, 2.5, 50, dtype=np.float32)  # x grid of the kink chart, in units of p_N
-SHARP = 0.0  # temperature of the sharp (unsmoothed) curve
+COSTS = np.linspace(0.3, 2.6, 16, dtype=np.float32)  # x grid of the kink chart, in units of p_L
+SHARP = (0.0, 1e-10)  # temperatures (price max/min, mix barrier) of the sharp curve
+SMOOTH = (so.TEMPERATURE, so.SMOOTH_SOLVER_TEMPERATURE)  # and of the smooth one
 TERM_CONTROLS = ("eta", "price", "capacity", "porting", "delivery")  # the edited supplier's terms
-LAB_CONTROLS = ("lab_weight", "risk_aversion", "nvidia_capacity")
+LAB_CONTROLS = ("lab_weight", "risk_aversion", "shortage")
 DEFAULT_SCENARIO = "+ Fractile in 2027 (claims hold)"
 
 
-@jax.jit
-def panel_outputs(market: so.Market, lab: so.Lab, index, costs):
-    """Everything the panel draws, in one compiled call (smooth and sharp curves, e, P, shares, leverage)."""
-    smooth = so.price_vs_effective_cost(market, lab, index, costs)
-    sharp = so.price_vs_effective_cost(market, lab, index, costs, temperature=SHARP)
-    e = so.effective_costs(market, lab)[index]
-    at_e = so.price_vs_effective_cost(market, lab, index, jnp.reshape(e, (1,)))[0]
-    price = so.negotiated_nvidia_price(market, lab)
-    return smooth, sharp, e, at_e, price, so.allocation(market, lab), so.leverage(market, lab)
+def panel_outputs(market: so.Market, lab: so.Lab, index: int, costs):
+    """Everything the panel draws: smooth and sharp kink curves, e, the price at e, P, o, the mix without NVIDIA."""
+    smooth = so.price_vs_effective_cost(market, lab, index, costs, temperature=SMOOTH[0], solver_temperature=SMOOTH[1])
+    sharp = so.price_vs_effective_cost(market, lab, index, costs, temperature=SHARP[0], solver_temperature=SHARP[1])
+    e = float(so.effective_costs(market, lab)[index])
+    at_e = float(so.price_vs_effective_cost(market, lab, index, [e])[0])
+    price = float(so.negotiated_nvidia_price(market, lab))
+    mix = so.disagreement(market, lab)
+    o = float(mix.objective) / (1.0 + lab.risk_aversion)
+    return smooth, sharp, e, at_e, price, o, mix
 
 
 class SourcingPanel(Panel):
@@ -68,8 +70,8 @@ class SourcingPanel(Panel):
                                               description="lab weight", **slider),
             "risk_aversion": widgets.FloatSlider(value=lab.risk_aversion, min=0.0, max=5.0, step=0.25,
                                                  description="risk aversion λ", **slider),
-            "nvidia_capacity": widgets.FloatSlider(value=lab.incumbent_capacity, min=0.0, max=1.0, step=0.05,
-                                                   description="NVIDIA capacity", **slider),
+            "shortage": widgets.FloatSlider(value=lab.shortage, min=0.0, max=1.0, step=0.05,
+                                            description="shortage σ", **slider),
         }
         self.controls = controls  # _show_terms reads the supplier control before Panel.__init__ wires them
         self._show_terms()
@@ -126,7 +128,7 @@ class SourcingPanel(Panel):
             delivery_probability=t.delivery_probability.at[i].set(c["delivery"].value))
         lab = self.lab._replace(bargaining_weight=float(c["lab_weight"].value),
                                 risk_aversion=float(c["risk_aversion"].value),
-                                incumbent_capacity=float(c["nvidia_capacity"].value))
+                                shortage=float(c["shortage"].value))
         return self.market._replace(terms=terms), lab
 
     def compute(self) -> tuple[dict[str, pd.DataFrame], str]:
@@ -134,22 +136,22 @@ class SourcingPanel(Panel):
         so.validate_sourcing(market, lab)
         self.market = market  # keep edits when switching the edited supplier
         i = self._index()
-        p_n = float(market.incumbent_list_cost)
-        costs = jnp.asarray(COSTS * p_n)
-        smooth, sharp, e, at_e, price, shares, lev = (np.asarray(a) for a in panel_outputs(market, lab, i, costs))
-        e, price = float(e), float(price)
-        x = np.asarray(costs)
+        p_l = float(market.incumbent_list_cost)
+        costs = COSTS * p_l
+        smooth, sharp, e, at_e, price, o, mix = panel_outputs(market, lab, i, costs)
         kink = pd.concat([
-            pd.DataFrame({"curve": "smooth (τ = 0.005)", "effective_cost": x, "price": smooth}),
-            pd.DataFrame({"curve": "sharp", "effective_cost": x, "price": sharp}),
-            pd.DataFrame({"curve": ["current"], "effective_cost": [e], "price": [float(at_e)]}),
+            pd.DataFrame({"curve": f"smooth (τ = {SMOOTH[0]:g} USD, barrier {SMOOTH[1]:g})", "effective_cost": costs,
+                          "price": smooth}),
+            pd.DataFrame({"curve": "sharp", "effective_cost": costs, "price": sharp}),
+            pd.DataFrame({"curve": ["current"], "effective_cost": [e], "price": [at_e]}),
         ], ignore_index=True).round(5)
-        names = ["NVIDIA (negotiated)"] + [so.ALTERNATIVE_NAMES[a] for a in so.ALTERNATIVES]
-        allocation = pd.DataFrame({"supplier": names, "share": shares.round(4)})
-        lev = float(np.sum(np.maximum(lev, 0.0)))
+        allocation = pd.DataFrame({"supplier": list(so.DISAGREEMENT_NAMES), "share": np.asarray(mix.shares).round(4)})
+        lev = p_l - price
         on_table = "" if float(market.present[i]) > 0.5 else " (not on the table in this scenario: the curve shows it added)"
         summary = (
-            f"NVIDIA's cost per token at catalog rental prices p_N = {p_n:.3f}; negotiated price <b>{price:.3f}</b> "
-            f"USD / M tokens ({price / p_n:.2f} p_N); {html.escape(so.ALTERNATIVE_NAMES[so.ALTERNATIVES[i]])}: "
-            f"effective cost e = {e:.3f}{on_table}; total marginal leverage {lev:.3f} USD / M tokens")
+            f"NVIDIA's list p_L = {p_l:.3f}; negotiated price <b>{price:.3f}</b> USD / M tokens ({price / p_l:.0%} of list); "
+            f"the lab's cost without NVIDIA o = {o:.3f}; leverage p_L − P = {lev:.3f}; "
+            f"{html.escape(so.ALTERNATIVE_NAMES[so.ALTERNATIVES[i]])}: effective cost e = {e:.3f}{on_table}; "
+            f"the mix without NVIDIA (chart) solved to a duality gap of {float(mix.duality_gap):.1e}"
+            + ("" if bool(mix.converged) else " (<b>not converged</b>)"))
         return {"kink": kink, "allocation": allocation}, summary

@@ -1,0 +1,280 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 05 · Serving under latency targets: the throughput–interactivity frontier
+#
+# **Question.** A chip can serve many users slowly or a few users fast. How many output tokens
+# per second does each chip deliver *at a given speed per user*, once requests arrive at random
+# and the p90 or p99 latency counts — and is it worth splitting prefill and decode onto
+# different chips?
+#
+# **You will learn to**
+# * turn a load (requests per second) into TTFT and TPOT **percentiles** with queueing formulas
+#   (Pollaczek–Khinchine, Kingman, a Lundberg exponential tail), and see why the p99 explodes
+#   long before the mean does;
+# * read a chip's **frontier**: output tokens/s per chip against tokens/s per user, over batch,
+#   layout and prefill chunk size, with its $/M tokens and J/token;
+# * ask the frontier what 1 % more memory bandwidth or compute buys at a fixed interactivity
+#   (`jax.grad` through the whole queueing model);
+# * price **disaggregated** serving (prefill on chip X, decode on chip Y, the KV cache over the
+#   network) against co-located serving, and map where splitting wins.
+
+# %%
+import altair as alt
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from IPython.display import display
+
+from workbook import analysis, catalog
+from workbook.analysis import disaggregation, frontier
+from workbook.model import latency
+from workbook.specs import Deployment, as_arrays, workload
+from workbook.ui import FrontierPanel, charts
+
+_ = alt.renderers.enable("svg")  # static charts: offline, deterministic
+pd.set_option("display.width", 120)
+
+# %% [markdown]
+# ## The model: an iteration engine under random arrivals
+#
+# A replica runs **iterations**. Each advances every one of the `n` decoding sequences by one token
+# (a decode step, `t_d`) and, while prompts wait, prefills up to `C` prompt tokens alongside
+# (**chunked prefill**, as in Sarathi-Serve and vLLM); a step with a full chunk takes `t_m`. Both
+# come from the roofline of `workbook.model.serving`. Requests arrive at random at `λ` per second
+# (Poisson, as in MLPerf's server scenario).
+#
+# * **TTFT** = the step in progress (`t/2`) + the wait for the prefill budget + the prefill itself
+#   `S = T_in · t_m / C` (+ a wait for a free decode slot when all `B` are taken). The prefill
+#   budget is a single-server queue with utilisation `ρ = λS`: its mean wait is Kingman's
+#   `ρ/(1−ρ) · (c_a² + c_s²)/2 · S` (exact for Poisson arrivals: Pollaczek–Khinchine), and its tail
+#   is exponential, `P(W > t) ≈ K e^{−ηt}`, with `η` the root of the Lundberg equation
+#   `E[e^{η(S−A)}] = 1`.
+# * **TPOT** = the mean step over a request's `T_out` steps: decode steps stretched by the prefill
+#   chunks interleaved, `t_d / (1 − λ T_in δ)` on average, with `δ = (t_m − t_d)/C`; its spread
+#   across requests comes from the prefill server's busy and idle periods.
+#
+# `tests/test_latency.py` checks these percentiles against a discrete-event simulation of the
+# same engine (within 10 % at p50 and p99 up to 60 % of capacity).
+
+# %%
+h100, l8 = catalog.chip("nvidia_h100_sxm"), catalog.model("llama-3.1-8b")
+eff = analysis.calibrated_efficiency("nvidia_h100_sxm")[0]
+w = workload("fp8", batch=128, input_tokens=1024, output_tokens=256)
+args = [as_arrays(r) for r in (h100, l8, w, eff, Deployment())]
+chunk = 1024.0
+cap = float(jax.jit(latency.capacity)(*args, chunk))
+loads = np.array([0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95])
+lat = jax.jit(jax.vmap(lambda lam: latency.latency_distribution(*args, lam, chunk)))(jnp.asarray(loads * cap, jnp.float32))
+curve = pd.DataFrame({
+    "load (share of capacity)": loads, "requests/s": loads * cap,
+    **{f"TTFT p{int(100 * p)} (ms)": 1e3 * np.asarray(lat.ttft)[:, i] for i, p in enumerate(latency.PERCENTILES)},
+    **{f"TPOT p{int(100 * p)} (ms)": 1e3 * np.asarray(lat.tpot)[:, i] for i, p in enumerate(latency.PERCENTILES)},
+}).round(2)
+print(f"Llama-3.1-8B, FP8, one H100, B = 128 slots, chunk {chunk:g} tokens: capacity {cap:.1f} requests/s "
+      f"({cap * 256:.0f} output tokens/s)")
+curve
+
+# %% [markdown]
+# **Takeaway:** the median TTFT hardly moves until the replica is busy, but the p99 grows like
+# `1/(1−ρ)`: from 10 % to 90 % of capacity the p99 TTFT grows several times more than the median.
+# TPOT rises gently with load (more sequences per step, more prefill chunks in between): the tail
+# lives in TTFT.
+
+# %% tags=["checks"]
+ttft50, ttft99 = curve["TTFT p50 (ms)"].to_numpy(), curve["TTFT p99 (ms)"].to_numpy()
+assert (np.diff(ttft99) > 0).all() and (np.diff(curve["TPOT p50 (ms)"]) > 0).all()
+assert ttft99[5] / ttft99[0] > 3 * ttft50[5] / ttft50[0]  # p99 grows far faster than the median
+assert curve["TPOT p99 (ms)"].iloc[-1] < 2 * curve["TPOT p50 (ms)"].iloc[0]
+
+# %% [markdown]
+# ## The frontier of four chips
+#
+# For each chip, every batch `B` (1 … 1,024 slots), every valid layout on the fewest chips that
+# hold the model and on 2× and 4× as many, and every chunk `C` (256 … 8,192 tokens) is run at 80 %
+# of its capacity (an assumption: operators keep headroom). A point's interactivity is
+# `1 / TPOT_p90`: nine in ten requests get at least that many tokens per second. The frontier keeps
+# the configurations no other beats on both axes. Llama-3.1-8B, FP8, 1,024 prompt and 256 output
+# tokens; one compiled, vmapped grid serves every chip.
+
+# %%
+chip_ids = ["nvidia_h100_sxm", "nvidia_b200_hgx", "amd_mi300x", "google_tpu_v6e"]
+w8 = workload("fp8", input_tokens=1024, output_tokens=256)
+points = {c: frontier.frontier(catalog.chip(c), l8, w8, analysis.calibrated_efficiency(c)[0], chip_id=c) for c in chip_ids}
+names = {c: catalog.chip_info(c)["name"] for c in chip_ids}
+front = pd.DataFrame([{"chip": names[c], "chip_id": c, **{k: p[k] for k in (
+    "tokens_per_s_per_user", "tokens_per_s_per_chip", "usd_per_million_tokens", "joules_per_token", "ttft_s",
+    "batch", "chunk_tokens", "chips")}} for c in chip_ids for p in points[c]])
+
+
+def best_at(df, interactivity):
+    """Most tokens/s per chip among each chip's points at least this interactive."""
+    fast = df[df.tokens_per_s_per_user >= interactivity]
+    return fast.groupby("chip_id")["tokens_per_s_per_chip"].max()
+
+
+slow, quick = best_at(front, 30), best_at(front, 150)
+leader_slow, leader_quick = slow.idxmax(), quick.idxmax()
+finding = (f"{names[leader_slow]} leads at 30 tokens/s per user ({slow.max():,.0f} tokens/s per chip); "
+           f"at 150 the lead is {names[leader_quick]}'s")
+front.groupby("chip").agg(points=("batch", "size"), max_tokens_per_s_per_chip=("tokens_per_s_per_chip", "max"),
+                          max_tokens_per_s_per_user=("tokens_per_s_per_user", "max"),
+                          min_usd_per_M=("usd_per_million_tokens", "min")).round(2)
+
+# %%
+charts.frontier_chart(front, finding=finding)
+
+# %% [markdown]
+# **Takeaway:** every frontier falls steeply: the batch that fills a chip makes each user wait for
+# every other user's token. The ranking of chips is a ranking *at an interactivity*, not one
+# number — read the title for who leads where. Throughput per chip at a fixed speed per user is
+# what a price per token must pay for.
+
+# %% tags=["checks"]
+for c in chip_ids:
+    f = front[front.chip_id == c].sort_values("tokens_per_s_per_user")
+    assert (np.diff(f.tokens_per_s_per_chip) <= 0).all()  # Pareto-ordered
+    assert f.tokens_per_s_per_chip.iloc[0] > 5 * f.tokens_per_s_per_chip.iloc[-1]  # a steep trade-off
+assert slow.idxmax() == leader_slow and quick.idxmax() == leader_quick and names[leader_slow] in finding
+
+# %% [markdown]
+# ## What bandwidth and compute buy at a fixed interactivity
+#
+# At a chosen interactivity, take the frontier configuration that serves it and ask how its
+# **goodput** (tokens/s per chip with the p90 TPOT within `1/interactivity`; DistServe's
+# definition) responds to 1 % more memory bandwidth or 1 % more peak compute: `jax.grad` through
+# the capacity and goodput solves (implicit-function derivatives, no finite differences).
+
+# %%
+grad_rows = []
+for target in (30.0, 150.0):
+    g = frontier.frontier_gradient(h100, l8, w8, eff, points["nvidia_h100_sxm"], target)
+    grad_rows.append({"tokens/s per user": target, "batch": g["point"]["batch"], "chunk": g["point"]["chunk_tokens"],
+                      "tokens/s per chip": g["tokens_per_s_per_chip"], "elasticity to bandwidth": g["elasticity_bandwidth"],
+                      "elasticity to compute": g["elasticity_compute"]})
+grads = pd.DataFrame(grad_rows).round(3)
+grads
+
+# %% [markdown]
+# **Takeaway:** on an H100 serving Llama-3.1-8B, the faster each user must be served, the more
+# the answer is memory bandwidth: at 150 tokens/s per user, 1 % more bandwidth buys well over 1 %
+# more goodput (it also lets the replica take more load within the TPOT target), while compute
+# matters mainly at the throughput end, where big batches and big chunks make steps compute-bound.
+
+# %% tags=["checks"]
+e = grads.set_index("tokens/s per user")
+assert e.loc[150.0, "elasticity to bandwidth"] > e.loc[150.0, "elasticity to compute"]
+assert e.loc[150.0, "elasticity to bandwidth"] > e.loc[30.0, "elasticity to bandwidth"]
+assert e.loc[30.0, "elasticity to compute"] > e.loc[150.0, "elasticity to compute"]
+
+# %% [markdown]
+# ## Explore
+#
+# Pick chips, a model, a precision and lengths; the summary gives the elasticities at the chosen
+# interactivity for the first chip. (Each new setting takes a second or two; the first compiles.)
+
+# %% tags=["nbval-ignore-output"]
+panel = FrontierPanel()
+display(panel.widget)
+
+# %% [markdown]
+# ## Disaggregated serving: prefill on X, decode on Y
+#
+# A prefill pool on chip X sends each request's KV cache (`kv_cache_bytes_per_sequence(T_in)`)
+# over the scale-out network (its bandwidth from the catalog, 80 % of line rate and 1 ms per
+# transfer: **assumptions**, ranges 50–95 % and 0.1–10 ms) to a decode pool on chip Y, which
+# decodes with no prefill in its steps. The pools are balanced (their chip ratio makes their
+# request rates equal). Co-located serving on one chip is the workbook's usual model. Compared
+# at the same decode batch, and at the same TPOT (co-located at its best batch within the
+# disaggregated TPOT). Llama-3-70B, FP8, 2,048 prompt and 256 output tokens, batch 64.
+
+# %%
+l70 = catalog.model("llama-3-70b")
+w70 = workload("fp8", batch=64, input_tokens=2048, output_tokens=256)
+pairs = [("nvidia_h100_sxm", "nvidia_h100_sxm"), ("nvidia_b200_hgx", "amd_mi300x"), ("google_tpu_v6e", "nvidia_h200_sxm")]
+rows = []
+for x, y in pairs:
+    for r in disaggregation.compare(catalog.chip(x), catalog.chip(y), l70, w70, analysis.calibrated_efficiency(x)[0],
+                                    analysis.calibrated_efficiency(y)[0], names=(names.get(x, x), catalog.chip_info(y)["name"])):
+        rows.append({"pair": f"{x} -> {y}", **{k: r.get(k) for k in (
+            "serving", "chips", "usd_per_million_tokens", "tokens_per_s_per_chip", "ttft_s", "tpot_s",
+            "prefill_chips_per_decode_chip")}})
+split = pd.DataFrame(rows).round(4)
+split
+
+# %% [markdown]
+# **Takeaway:** with the same chip on both sides, splitting costs more per token than co-location
+# at the same batch — co-location hides prefill compute under decode's memory traffic, a split
+# pool pays for both — but it buys a lower TPOT (no prefill in the decode steps). Splitting pays
+# when the decode chip is cheap per byte/s: a B200 prefilling for MI300X decoders beats the B200
+# alone.
+
+# %% tags=["checks"]
+s = split.set_index(["pair", "serving"])
+same = "nvidia_h100_sxm -> nvidia_h100_sxm"
+assert s.loc[(same, "disaggregated"), "usd_per_million_tokens"] > s.loc[(same, "co-located"), "usd_per_million_tokens"].min()
+assert s.loc[(same, "disaggregated"), "tpot_s"] < s.loc[(same, "co-located"), "tpot_s"].min()
+bm = "nvidia_b200_hgx -> amd_mi300x"
+assert s.loc[(bm, "disaggregated"), "usd_per_million_tokens"] < split[(split.pair == bm) & (split.chips == names["nvidia_b200_hgx"])].usd_per_million_tokens.min()
+
+# %% [markdown]
+# ### Where splitting wins
+#
+# Prefill on an H100; decode on an imagined H100 whose memory bandwidth and peak FLOP/s are scaled
+# (same price, memory and network). Each cell is disaggregated $/M tokens over the cheaper of
+# co-located serving on either chip, at the same TPOT; below 1 (purple) splitting wins.
+
+# %%
+bw_scales, compute_scales = [0.5, 1.0, 2.0, 4.0], [0.25, 0.5, 1.0, 2.0]
+rm = disaggregation.regime_map(h100, l70, w70, eff, bw_scales, compute_scales)
+regime = pd.DataFrame([{"bandwidth_scale": a, "compute_scale": c, "ratio": float(rm["ratio"][i, j])}
+                       for i, a in enumerate(bw_scales) for j, c in enumerate(compute_scales)])
+wins = regime[regime.ratio < 1]
+charts.split_regime_chart(regime, finding=f"Splitting wins in {len(wins)} of {len(regime)} cells: "
+                          "where the decode chip has more bandwidth than the prefill chip")
+
+# %% [markdown]
+# **Takeaway:** splitting pays where the decode chip has *more memory bandwidth* than the prefill
+# chip (two or more times here); compute on the decode side hardly matters, and a decode chip with
+# as much bandwidth as the prefill chip never wins. This is the case for decode-specialised
+# silicon: bandwidth per dollar, not FLOP/s.
+
+# %% tags=["checks"]
+assert len(wins) > 0 and (wins.bandwidth_scale >= 2.0).all()
+assert (regime[regime.bandwidth_scale <= 1.0].ratio > 1).all()
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. On the H100 above (Llama-3.1-8B, B = 128, 70 % of capacity), which prefill chunk size in
+#    {256, 512, …, 8,192} gives the lowest p99 TTFT, and which the lowest p99 TPOT? Why do they differ?
+# 2. How many times the H100's memory bandwidth must a decode chip with the H100's compute have
+#    before splitting beats co-location (bisect between 1 and 4 with `regime_map`)?
+
+# %% tags=["solution"]
+rows = []
+for c in (256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0):
+    cap_c = float(jax.jit(latency.capacity)(*args, c))
+    lat_c = jax.jit(latency.latency_distribution)(*args, 0.7 * cap_c, c)
+    rows.append({"chunk": c, "requests/s": 0.7 * cap_c, "TTFT p99 (ms)": 1e3 * float(lat_c.ttft[-1]),
+                 "TPOT p99 (ms)": 1e3 * float(lat_c.tpot[-1])})
+chunks = pd.DataFrame(rows).round(2)
+print(chunks.to_string(index=False))
+print("Small chunks keep decode steps short (TPOT); large chunks prefill a prompt in fewer, better-used steps (TTFT).")
+
+# %% tags=["solution"]
+lo, hi = 1.0, 4.0
+for _ in range(12):
+    mid = 0.5 * (lo + hi)
+    if disaggregation.regime_map(h100, l70, w70, eff, [mid], [1.0])["ratio"][0, 0] < 1:
+        hi = mid
+    else:
+        lo = mid
+print(f"splitting wins above about {hi:.2f}x the H100's memory bandwidth on the decode side")

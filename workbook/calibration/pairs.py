@@ -1,0 +1,64 @@
+"""Sensitivity fidelity: measured against predicted throughput ratios of chip pairs.
+
+The direct test of "bandwidth versus compute": two chips measured in the same benchmark round,
+on the same model, scenario and precision, that differ mainly in one resource. H100 -> H200
+has the same compute and 1.43x the memory bandwidth (1.76x the capacity); MI300X -> MI325X the
+same; H200 -> B200 more of everything. If the model's sensitivities are right, the ratio of
+predicted tokens/s per accelerator matches the measured ratio, whatever the absolute error.
+
+``ratio = median(tokens/s per accelerator of chip b) / median(... of chip a)`` over the rows of
+one group, measured and predicted alike (the same rows on both sides).
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+
+from workbook.calibration.measurements import Measured
+
+# (a, b, what differs): pairs whose ratio isolates a resource (catalog specs, datasheets).
+PAIRS: tuple[tuple[str, str, str], ...] = (
+    ("nvidia_h100_sxm", "nvidia_h200_sxm", "same compute; 1.43x bandwidth, 1.76x capacity"),
+    ("amd_mi300x", "amd_mi325x", "same compute; 1.13x bandwidth, 1.33x capacity"),
+    ("nvidia_h200_sxm", "nvidia_b200_hgx", "2.3x BF16 compute, FP4 units; 1.67x bandwidth"),
+    ("nvidia_b200_hgx", "nvidia_b300_hgx", "1.5x FP4 compute; same bandwidth; 1.5x capacity"),
+    ("nvidia_b200_hgx", "nvidia_gb200", "same GPU in an NVL72 rack (scale-up domain 72)"),
+)
+GOAL = 0.10  # the issue's goal: predicted ratio within 10 % of the measured one
+
+
+def pair_ratios(rows: list[Measured], predicted, pairs=PAIRS, min_rows: int = 1) -> list[dict]:
+    """One record per (pair, benchmark round, model, scenario, precision) with rows of both chips:
+    ``{a, b, differs, benchmark, model, scenario, precision, rows_a, rows_b, measured_ratio,
+    predicted_ratio, error}`` with ``error = predicted / measured - 1``; sorted by pair then round."""
+    groups: dict[tuple, dict[str, list[tuple[float, float]]]] = {}
+    for r, p in zip(rows, predicted):
+        if not np.isfinite(p):
+            continue
+        key = (r.benchmark, r.model_id, r.scenario, r.precision)
+        groups.setdefault(key, {}).setdefault(r.chip_id, []).append((r.measured, float(p)))
+    out = []
+    for a, b, differs in pairs:
+        for key, by_chip in sorted(groups.items()):
+            if len(by_chip.get(a, ())) < min_rows or len(by_chip.get(b, ())) < min_rows:
+                continue
+            ma, pa = zip(*by_chip[a])
+            mb, pb = zip(*by_chip[b])
+            measured = statistics.median(mb) / statistics.median(ma)
+            pred = statistics.median(pb) / statistics.median(pa)
+            out.append({"a": a, "b": b, "differs": differs, "benchmark": key[0], "model": key[1], "scenario": key[2],
+                        "precision": key[3], "rows_a": len(ma), "rows_b": len(mb),
+                        "measured_ratio": round(measured, 3), "predicted_ratio": round(pred, 3),
+                        "error": round(pred / measured - 1.0, 3)})
+    return out
+
+
+def pair_summary(records: list[dict]) -> dict:
+    """``{"n", "median_abs_error", "within_10pct"}`` over pair records (error as a fraction)."""
+    errs = [abs(r["error"]) for r in records]
+    if not errs:
+        return {"n": 0, "median_abs_error": None, "within_10pct": None}
+    return {"n": len(errs), "median_abs_error": round(statistics.median(errs), 3),
+            "within_10pct": round(sum(e <= GOAL for e in errs) / len(errs), 3)}
