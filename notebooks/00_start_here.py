@@ -50,8 +50,8 @@
 # | `02_bandwidth_vs_compute` | which resource binds, elasticities, critical batch, uncertainty, inverse design |
 # | `03_training_to_inference_shift` | when serving spend overtakes training; inference's share of compute and dollars; the dollar-optimal model size |
 # | `04_supplier_negotiation` | what each alternative to NVIDIA is worth to a lab: bargaining leverage, portfolio value, which porting pays |
-# | `05_latency_frontier` | the latency–throughput frontier; splitting prefill and decode across chips (disaggregation) |
-# | `06_decentralized_gpu_market` | renting consumer and datacenter GPUs on open marketplaces |
+# | `05_latency_frontier` | tokens/s per chip at a given speed per user under random arrivals (p90/p99 latency); splitting prefill and decode across chips |
+# | `06_decentralized_gpu_market` | which inference work decentralised GPU networks (consumer cards) can win, at what price, utilisation and margin |
 #
 # Teachers: [TEACHING.md](TEACHING.md) gives objectives, timings and assignments per notebook.
 

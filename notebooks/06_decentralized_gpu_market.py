@@ -174,10 +174,11 @@ charts.series_band_chart(cover, "hyperscalers' cost per chip-hour (x today)", "r
 
 # %% [markdown]
 # **Takeaway:** the squeeze falls on the supplier closest to the hyperscalers' product: the H100
-# clouds' revenue per used hour falls below its full cost at about 0.7x today's hyperscaler cost
+# clouds' revenue per used hour falls below its full cost at 0.6-0.8x today's hyperscaler cost
 # (their utilisation falls too), while the decentralised networks, whose hours cost a seventh as
-# much, stay at or above cost down to 0.3x. The bands are wide: over the ranges of the
-# assumptions, the H100 clouds may stay above cost or be below it already today.
+# much, stay above cost much longer: they fall below it only at the lowest factors of the sweep
+# (about a third of today's cost). The bands are wide: over the ranges of the assumptions, the
+# H100 clouds may stay above cost or be below it already today.
 
 # %% [markdown]
 # ## 4. Explore
@@ -213,8 +214,8 @@ print(f"price ${float(eq.price[2]):.3f} -> ${float(eq2.price[2]):.3f} per GPU-ho
 
 # %% [markdown]
 # **Solution 2.** No. Raise the uptime step by step: buyers move to the networks and bid up the
-# price of their 20,000 GPUs, so the share grows only from about a quarter to about a third and
-# never becomes the largest: capacity, not reliability, caps it.
+# price of their 20,000 GPUs, so the share grows only by a few points (printed below) and never
+# becomes the largest: capacity, not reliability, caps it.
 
 # %% tags=["solution"]
 needed, share_by_uptime = None, {}
@@ -264,10 +265,11 @@ h_ = 0.02
 fd = (np.log(float(mk.equilibrium(params._replace(hyperscaler_cost_factor=jnp.float32(np.exp(h_))), hw).price[2]))
       - np.log(float(mk.equilibrium(params._replace(hyperscaler_cost_factor=jnp.float32(np.exp(-h_))), hw).price[2]))) / (2 * h_)
 assert abs(resp["elasticity"] / fd - 1) < 0.02
-# margins: neocloud turns negative between 0.6x and 0.8x; decentralised stays >= about 0 down to 0.3x
+# margins: neocloud turns negative between 0.6x and 0.8x; decentralised much later (<= 0.4x), if at all
 m = sweep["margin"]
 first_negative = factors[np.argmax(m[:, 1] < 0)]
-assert m[0, 1] > 0 and 0.6 <= first_negative <= 0.8 and np.all(m[:, 2] > -0.05)
+assert m[0, 1] > 0 and 0.6 <= first_negative <= 0.8
+assert np.all(m[factors >= 0.4, 2] > 0) and np.all(m[m[:, 1] >= 0, 2] > 0)
 assert np.all(np.diff(sweep["utilisation"][:, 1]) < 0)
 # the neocloud band straddles 1 today and at 0.7x (the takeaway says so); the chart is the margin transformed
 k07 = int(np.argmin(np.abs(factors - 0.7)))
@@ -276,6 +278,7 @@ assert np.allclose(cover[cover.series == LABEL["neocloud"]]["y"], 1 / (1 - m[:, 
 # exercises
 assert float(eq2.price[2]) < float(eq.price[2]) and float(eq2.utilisation[2]) < float(eq.utilisation[2])
 assert needed is None and share_by_uptime[0.995][0] > share_by_uptime[0.93][0] and share_by_uptime[0.995][1] > share_by_uptime[0.93][1]
-assert 0.2 < share_by_uptime[0.93][0] < 0.3 and 0.3 < share_by_uptime[0.995][0] < 0.4
-assert float(hw5090.offered[2, 2]) == 1.0 and float(hw5090.tpot_s[2, 2]) < float(table["large.tpot_limit_s"].value)
+assert share_by_uptime[0.995][0] - share_by_uptime[0.93][0] < 0.15 and share_by_uptime[0.995][0] < 0.5
+assert (float(hw5090.offered[2, 2]) == 1.0) == (float(hw5090.tpot_s[2, 2]) <= float(table["large.tpot_limit_s"].value))
+assert float(hw5090.tpot_s[2, 2]) < float(hw.tpot_s[2, 2])  # the 5090 is faster than the 4090
 print("all claims hold")

@@ -7,16 +7,19 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from workbook import calibration, catalog
+from workbook import catalog
 from workbook.analysis import frontier as F
 from workbook.cli import main
 from workbook.errors import InputError
 from workbook.model import cost, latency
-from workbook.specs import Deployment, as_arrays, workload
+from workbook.specs import Deployment, Efficiency, as_arrays, workload
 
 H100 = catalog.chip("nvidia_h100_sxm")
 L8 = catalog.model("llama-3.1-8b")
-EFF = calibration.efficiency("nvidia_h100_sxm")
+# A frozen set of efficiencies (the H100 calibration of 2026-11-30, with the default overlap temperature
+# 0.1): refits of calibration.json must not move these tests of the queueing and serving logic.
+EFF = Efficiency(compute_prefill=0.84, compute_decode=0.82, memory=0.77, interconnect=0.52, collective_latency=1.2,
+                 moe=0.52, step_overhead=1.5e-4, temperature=0.1, kernel_time=1e-6, kernels_per_layer=6.0)
 W = workload("fp8", input_tokens=1024, output_tokens=256)
 cap_jit = jax.jit(latency.capacity)
 lat_jit = jax.jit(latency.latency_distribution, static_argnames=("percentiles",))

@@ -52,11 +52,24 @@ def test_controls_update_and_errors_keep_the_chart(frontier_panel):
     assert p.message.value == "" and isinstance(p.last_data, pd.DataFrame)
 
 
-def test_a_chip_that_cannot_hold_the_model_is_named():
-    p = FrontierPanel(chip_ids=("groq_lpu_v1", "nvidia_h100_sxm"), model_id="deepseek-v3", precision="bf16", prompt=1024)
+def test_a_chip_that_cannot_hold_the_model_is_named(monkeypatch):
+    from workbook.analysis import frontier
+    from workbook.errors import InputError
+
+    real = frontier.frontier
+
+    def refuse_groq(chip, m, w, eff, *, model_id="", chip_id="", **kw):
+        if chip_id == "groq_lpu_v1":
+            raise InputError(f"{model_id} does not fit on {chip_id}")
+        return real(chip, m, w, eff, model_id=model_id, chip_id=chip_id, **kw)
+
+    monkeypatch.setattr(frontier, "frontier", refuse_groq)
+    p = FrontierPanel(chip_ids=("groq_lpu_v1", "nvidia_h100_sxm"))
     assert p.message.value == ""
     assert "Does not fit" in p.summary.value and html.escape(chip_name("groq_lpu_v1")) in p.summary.value
     assert set(p.last_data["chip"]) == {chip_name("nvidia_h100_sxm")}
+    p.controls["chips"].value = ("groq_lpu_v1",)  # nothing left to draw: a message, the chart kept
+    assert "fits in no configuration" in p.message.value and set(p.last_data["chip"]) == {chip_name("nvidia_h100_sxm")}
 
 
 def test_invalid_arguments_show_a_message():

@@ -370,7 +370,7 @@ def test_add_model_with_hostile_values(catalog_snapshot, model_id, changes, repl
 def panels():
     ui = pytest.importorskip("workbook.ui")
     built = {"comparison": ui.ChipComparisonPanel(), "sensitivity": ui.SensitivityPanel(),
-             "shift": ui.ShiftPanel(), "sourcing": ui.SourcingPanel()}
+             "shift": ui.ShiftPanel(), "sourcing": ui.SourcingPanel(), "market": ui.MarketPanel()}
     return {k: (p, {name: w.value for name, w in p.controls.items()}) for k, p in built.items()}
 
 
@@ -411,8 +411,8 @@ def _set(w, attr, value) -> None:
         pass
 
 
-@pytest.mark.parametrize("which", ["comparison", "sensitivity", "shift", "sourcing"])
-@settings(FUZZ, max_examples=40)
+@pytest.mark.parametrize("which", ["comparison", "sensitivity", "shift", "sourcing", "market"])
+@settings(FUZZ, max_examples=25)
 @given(data=st.data(), together=st.booleans())
 def test_panel_controls_with_random_values(panels, which, data, together):
     panel, initial = panels[which]

@@ -3,6 +3,7 @@ invariants, checked errors, gradients, goodput, and a discrete-event simulation 
 iteration engine."""
 
 import collections
+import math
 import os
 
 import jax
@@ -10,14 +11,17 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from workbook import calibration, catalog
+from workbook import catalog
 from workbook.errors import InputError
 from workbook.model import latency as L
-from workbook.specs import Deployment, as_arrays, workload
+from workbook.specs import Deployment, Efficiency, as_arrays, workload
 
 H100 = catalog.chip("nvidia_h100_sxm")
 L8 = catalog.model("llama-3.1-8b")
-EFF = calibration.efficiency("nvidia_h100_sxm")
+# A frozen set of efficiencies (the H100 calibration of 2026-11-30, with the default overlap temperature
+# 0.1): refits of calibration.json must not move these tests of the queueing and serving logic.
+EFF = Efficiency(compute_prefill=0.84, compute_decode=0.82, memory=0.77, interconnect=0.52, collective_latency=1.2,
+                 moe=0.52, step_overhead=1.5e-4, temperature=0.1, kernel_time=1e-6, kernels_per_layer=6.0)
 ONE = Deployment(1.0, 1.0, 1.0, 1.0)
 # compiled once per module (eager evaluation of the nested solves is slow)
 lat_jit = jax.jit(L.latency_distribution, static_argnames=("percentiles",))
@@ -52,6 +56,25 @@ def test_md1_within_8_percent_of_lindley(rho, p50, p99):
     assert float(L.mean_wait(rho, 1.0, 1.0, 0.0)) == pytest.approx(rho / (2 * (1 - rho)), rel=1e-5)
     assert float(L.wait_percentile(0.99, rho, 1.0, 1.0, 0.0)) == pytest.approx(p99, rel=0.08)
     assert float(L.wait_percentile(0.5, rho, 1.0, 1.0, 0.0)) == pytest.approx(p50, abs=0.25)  # low by up to 0.23 S
+
+
+def erlang_c(servers, rho):
+    """Exact M/M/c probability of waiting (Erlang C), for the check below."""
+    a = servers * rho
+    terms = [a ** k / math.factorial(k) for k in range(servers)]
+    last = a ** servers / math.factorial(servers) / (1 - rho)
+    return last / (sum(terms) + last)
+
+
+@pytest.mark.parametrize("servers,rho", [(1, 0.5), (8, 0.7), (64, 0.8)])
+def test_slot_wait_probability_against_erlang_c(servers, rho):
+    # Sakasegawa (1977): exact for one server; above Erlang C (Kleinrock 1975) but within 2x of it for many
+    # servers -- deliberately conservative, see slot_wait_probability
+    got, exact = float(L.slot_wait_probability(rho, servers)), erlang_c(servers, rho)
+    if servers == 1:
+        assert got == pytest.approx(exact, rel=1e-5)
+    else:
+        assert exact <= got <= 2 * exact
 
 
 def test_md1_tail_decay_solves_the_lundberg_equation():

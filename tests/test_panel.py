@@ -127,6 +127,7 @@ def test_panels_render_offline():
 
 def test_public_names():
     assert set(workbook.ui.__all__) == {"ChipComparisonPanel", "SensitivityPanel", "ShiftPanel", "SourcingPanel",
+                                        "MarketPanel", "FrontierPanel",
                                         "Panel", "weakest_status", "error_html", "charts"}
     for name in workbook.ui.__all__:
         assert hasattr(workbook.ui, name)
@@ -144,9 +145,9 @@ def _sensitivity(chip):  # the user chip holds 1 GB: the message names it
     return SensitivityPanel(chip_id=chip, chips=1), None
 
 
-def _shift(chip):  # the summary names the training and inference chips
+def _shift(chip):  # the user chip (1 GB) holds no replica: the message names it
     p = ShiftPanel(chip_ids=[chip, "nvidia_h100_sxm"])
-    return p, p.summary
+    return p, p.message
 
 
 @pytest.mark.parametrize("make", [_comparison, _sensitivity, _shift])

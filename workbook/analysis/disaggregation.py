@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from workbook.analysis.elasticity import PEAK_FIELDS
+from workbook.analysis.frontier import chip_power, scaled_chip
 from workbook.errors import InputError, require
 from workbook.model import cost, serving
 from workbook.model import transformer as tf
@@ -79,10 +79,6 @@ def _busy(t_math, t_mem, t_comm, t_over, eff: Efficiency):
     return jnp.minimum(smooth_max_norm((t_math, t_mem), eff.temperature) / serving.stage_time(t_math, t_mem, t_comm, t_over, eff), 1.0)
 
 
-def _power(chip: Chip, busy):
-    return chip.power * (serving.STATIC_POWER_FRACTION + (1.0 - serving.STATIC_POWER_FRACTION) * busy)
-
-
 def transfer_time(chip_p: Chip, chip_d: Chip, m: Model, w: Workload, d_p: Deployment, d_d: Deployment,
                   latency=KV_TRANSFER_LATENCY):
     """One request's KV cache from the prefill to the decode replica, s: ``bytes / (min(G_p
@@ -116,7 +112,7 @@ def disaggregated(chip_p: Chip, chip_d: Chip, m: Model, w: Workload, eff_p: Effi
     chips_p, chips_d = g_p / rate_p, g_d / rate_d  # per request/s
     tokens = w.output_tokens  # per second, at one request/s
     usd_per_hour = chip_p.price * chips_p + chip_d.price * chips_d
-    watts = _power(chip_p, _busy(*p_terms, eff_p)) * chips_p + _power(chip_d, _busy(*d_terms, eff_d)) * chips_d
+    watts = chip_power(chip_p, _busy(*p_terms, eff_p)) * chips_p + chip_power(chip_d, _busy(*d_terms, eff_d)) * chips_d
     return Disaggregated(
         usd_per_million_tokens=cost.usd_per_million_tokens(usd_per_hour, 1.0, tokens),
         joules_per_token=cost.joules_per_token(watts, 1.0, tokens),
@@ -199,15 +195,10 @@ def colocated_at_tpot(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Dep
 _colocated_at_tpot_jit = jax.jit(colocated_at_tpot)
 
 
-def _scaled(chip: Chip, bandwidth_scale, compute_scale) -> Chip:
-    peaks = {f: getattr(chip, f) * compute_scale for f in PEAK_FIELDS}
-    return chip._replace(memory_bandwidth=chip.memory_bandwidth * bandwidth_scale, **peaks)
-
-
 def _cell(bw, cmp, chip, m, w, eff, d_p, d_d, b_p, latency):
     """``cost(disaggregated X -> Y') / min(co-located on X, on Y')`` at the disaggregated TPOT,
     for Y' = X scaled (co-located at its best batch within that TPOT; inf where none is)."""
-    y = _scaled(chip, bw, cmp)
+    y = scaled_chip(chip, bw, cmp)
     dis = disaggregated(chip, y, m, w, eff, eff, d_p, d_d, b_p, latency)
     on_x = colocated_at_tpot(chip, m, w, eff, d_d, dis.tpot)
     on_y = colocated_at_tpot(y, m, w, eff, d_d, dis.tpot)

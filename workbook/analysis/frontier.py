@@ -42,6 +42,20 @@ DEFAULT_LOAD = 0.8  # share of capacity each configuration runs at (assumption, 
 DEFAULT_PERCENTILE = 0.9  # the share of requests whose TPOT the claimed interactivity covers
 
 
+def chip_power(chip: Chip, busy):
+    """Watts a chip draws with its busiest resource working a share ``busy`` of the time:
+    ``TDP (STATIC_POWER_FRACTION + (1 - STATIC_POWER_FRACTION) busy)`` (as in
+    :func:`workbook.model.serving.performance`)."""
+    return chip.power * (serving.STATIC_POWER_FRACTION + (1.0 - serving.STATIC_POWER_FRACTION) * busy)
+
+
+def scaled_chip(chip: Chip, bandwidth_scale, compute_scale) -> Chip:
+    """``chip`` with its memory bandwidth times ``bandwidth_scale`` and every peak rate
+    (``PEAK_FIELDS``) times ``compute_scale``."""
+    peaks = {f: getattr(chip, f) * compute_scale for f in PEAK_FIELDS}
+    return chip._replace(memory_bandwidth=chip.memory_bandwidth * bandwidth_scale, **peaks)
+
+
 def _point(chip, m, w, eff, d, batch, chunk, load, percentile):
     """Serving figures of one configuration at ``load`` x capacity (pure JAX, vmapped below)."""
     w = w._replace(batch=batch)
@@ -55,7 +69,7 @@ def _point(chip, m, w, eff, d, batch, chunk, load, percentile):
     # power: the full-batch utilisation of serving.performance, scaled by the load
     full_power = perf.joules_per_token * perf.tokens_per_s_per_chip
     busy = (full_power / chip.power - serving.STATIC_POWER_FRACTION) / (1.0 - serving.STATIC_POWER_FRACTION)
-    power = chip.power * (serving.STATIC_POWER_FRACTION + (1.0 - serving.STATIC_POWER_FRACTION) * load * busy)
+    power = chip_power(chip, load * busy)
     return {
         "tokens_per_s_per_user": 1.0 / lat.tpot[0],
         "tokens_per_s_per_chip": tokens_per_s / g,
@@ -73,11 +87,13 @@ _over_layouts = jax.vmap(_over_batches, in_axes=(None, None, None, None, 0, None
 grid_jit = jax.jit(_over_layouts)
 
 
-def _layouts(chip: Chip, m: Model, w: Workload) -> list[tuple[str, Deployment]]:
+def _layouts(chip: Chip, m: Model, w: Workload, largest_batch: float) -> list[tuple[str, Deployment]]:
+    """Valid layouts on the fewest power-of-two chips holding one sequence, and on 2x and 4x as many
+    (data-parallel layouts need ``B >= dp``: masked per batch in :func:`frontier_grid`)."""
     g0 = sizing.tensor_parallel_chips(chip, m, w._replace(batch=1.0))
     found = []
     for k in CHIP_MULTIPLES:
-        found += candidate_deployments(chip, m, g0 * k, 1.0)
+        found += candidate_deployments(chip, m, g0 * k, largest_batch)
     return found[:LAYOUTS_PER_REPLICA]
 
 
@@ -87,7 +103,7 @@ def frontier_grid(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficienc
     chunks)`` (the keys of :func:`frontier`'s points) plus ``valid`` (fits in memory, a real
     layout, the layout holds the batch) and the axes ``layouts`` ([(name, Deployment)]),
     ``batches`` and ``chunks``. One compiled call."""
-    cands = _layouts(chip, m, w)
+    cands = _layouts(chip, m, w, float(max(batches)))
     if not cands:
         return {"layouts": [], "valid": np.zeros((0, len(batches), len(chunks)), bool)}
     padded = cands + [cands[0]] * (LAYOUTS_PER_REPLICA - len(cands))
@@ -155,13 +171,8 @@ def frontier(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(), 
     return points
 
 
-def _scaled(chip: Chip, bandwidth_scale, compute_scale) -> Chip:
-    peaks = {f: getattr(chip, f) * compute_scale for f in PEAK_FIELDS}
-    return chip._replace(memory_bandwidth=chip.memory_bandwidth * bandwidth_scale, **peaks)
-
-
 def _goodput_scaled(scales, chip, m, w, eff, d, chunk, tpot_target, percentile, ttft_target):
-    c = _scaled(chip, scales[0], scales[1])
+    c = scaled_chip(chip, scales[0], scales[1])
     return latency.goodput(c, m, w, eff, d, ttft_target, tpot_target, percentile, chunk).tokens_per_s_per_chip
 
 

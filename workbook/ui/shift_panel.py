@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from workbook import calibration, catalog
+from workbook.errors import InputError
 from workbook.econ import shift
 from workbook.econ.inference_share import DemandScenario, crossover_time, cumulative_inference_cost
 from workbook.econ.scaling_laws import SARDANA_2024, inference_aware_optimum_checked
@@ -117,14 +118,22 @@ class ShiftPanel(Panel):
         loss = float(c["target_loss"].value)
         tokens = float(shift.lifetime_tokens(sc))
         # raises naming target_loss, lifetime_tokens or a price
-        n_opt, d_opt = shift.dollar_optimal_model_checked(self.law, loss, tokens, tchip, ichip,
-                                                          shift.DEFAULT_INFERENCE_WORKLOAD, eff, self.mfu)
+        try:
+            n_opt, d_opt = shift.dollar_optimal_model_checked(self.law, loss, tokens, tchip, ichip,
+                                                              shift.DEFAULT_INFERENCE_WORKLOAD, eff, self.mfu)
+        except InputError as err:
+            if "does not fit" not in str(err):
+                raise
+            raise InputError(f"inference chip {c['inference_chip'].label}: {err}") from None
         w = shift.DEFAULT_INFERENCE_WORKLOAD
         t_in, t_out = float(w.input_tokens), float(w.output_tokens)
         n_sardana, _ = inference_aware_optimum_checked(self.law, loss, (1.0 + t_in / t_out) * tokens)  # prompts counted
         u = float(c["utilisation"].value)
         k = float(_training_cost(n, d, tchip, self.mfu))
-        cost = shift.serving_cost(ichip, n, w, eff)
+        try:
+            cost = shift.serving_cost(ichip, n, w, eff)
+        except InputError as err:  # name the chip the user picked (escaped when shown)
+            raise InputError(f"inference chip {c['inference_chip'].label}: {err}") from None
         p0 = float(shift.usd_per_million_tokens_at_utilisation(cost.usd_per_million_output_tokens, u))
         comp = shift.compute_crossover_tokens(d, t_in, t_out)
         dol = shift.dollar_crossover_tokens(k, cost._replace(usd_per_million_output_tokens=p0), t_in, t_out)
