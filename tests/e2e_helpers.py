@@ -52,6 +52,17 @@ def notebooks() -> list[str]:
     return [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
 
 
+def require_browser() -> None:
+    """Skip the calling test (fail it under ``RUN_BROWSER_TESTS=1``) when the browser tests cannot run."""
+    import pytest
+
+    reason = missing_browser_reason()
+    if reason:
+        if os.environ.get("RUN_BROWSER_TESTS") == "1":
+            pytest.fail(f"RUN_BROWSER_TESTS=1 but {reason}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {reason} (set RUN_BROWSER_TESTS=1 to make this a failure)")
+
+
 def missing_browser_reason() -> str | None:
     """Why the browser tests cannot run here, or None."""
     if not os.path.exists(CHROMIUM):

@@ -33,11 +33,7 @@ ATTEMPTS = 2  # one retry, on transient browser errors only
 
 @pytest.fixture(scope="module")
 def pw():
-    reason = e2e.missing_browser_reason()
-    if reason:
-        if os.environ.get("RUN_BROWSER_TESTS") == "1":
-            pytest.fail(f"RUN_BROWSER_TESTS=1 but {reason}", pytrace=False)
-        pytest.skip(f"browser tests skipped: {reason} (set RUN_BROWSER_TESTS=1 to make this a failure)")
+    e2e.require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -11,15 +11,11 @@ from importlib import resources
 import pytest
 
 from workbook.calibration import fitting
-from workbook.cli import main
+from cli_helpers import run_cli
 
 ESTIMATE_KEYS = {"ttft_s", "tpot_s", "tokens_per_s_per_chip", "usd_per_million_tokens", "joules_per_token", "bound", "elasticity"}
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_estimate_json(capsys):

@@ -9,7 +9,7 @@ import pytest
 
 from workbook import catalog
 from workbook.analysis import frontier as F
-from workbook.cli import main
+from cli_helpers import run_cli
 from workbook.errors import InputError
 from workbook.model import cost, latency
 from workbook.specs import Deployment, Efficiency, as_arrays, workload
@@ -109,10 +109,6 @@ def test_bad_input_is_refused(h100_points):
 # ---------------------------------------------------------------- the command line
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_cli_frontier_json_for_every_chip(capsys):

@@ -4,15 +4,11 @@ import json
 
 import pytest
 
-from workbook.cli import main
+from cli_helpers import run_cli
 
 KEYS = {"list_price", "negotiated_price", "disagreement_cost", "mix", "leverage_usd", "converged", "kkt_residual"}
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_negotiate_json_one_scenario(capsys):

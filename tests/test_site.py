@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import importlib.util
-import os
 import re
 import time
 from pathlib import Path
@@ -127,11 +126,7 @@ def test_placeholder_repository_is_marked():
 def browser():
     import e2e_helpers as e2e
 
-    reason = e2e.missing_browser_reason()
-    if reason:
-        if os.environ.get("RUN_BROWSER_TESTS") == "1":
-            pytest.fail(f"RUN_BROWSER_TESTS=1 but {reason}", pytrace=False)
-        pytest.skip(f"browser tests skipped: {reason} (set RUN_BROWSER_TESTS=1 to make this a failure)")
+    e2e.require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
