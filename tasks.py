@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
+JUPYTER_DATA = ROOT / "share" / "jupyter"  # the Voila template share/jupyter/nbconvert/templates/workbook
+JUPYTER_CONFIG = ROOT / "etc" / "jupyter"  # voila.json: use that template
 
 
 def run(*cmd, **kw):
@@ -52,7 +54,18 @@ def env() -> dict:
     e.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
     e.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    # Voila dashboards fold exercise answers and checks with the repository's "workbook"
+    # template: found on the Jupyter data path, selected by etc/jupyter/voila.json (binder/start
+    # sets the same two paths)
+    e["JUPYTER_PATH"] = prepend_path(JUPYTER_DATA, e.get("JUPYTER_PATH"))
+    e["JUPYTER_CONFIG_PATH"] = prepend_path(JUPYTER_CONFIG, e.get("JUPYTER_CONFIG_PATH"))
     return e
+
+
+def prepend_path(first: Path, rest: str | None) -> str:
+    """``first`` then the entries of the search path ``rest`` (os.pathsep-separated), once each."""
+    parts = [str(first)] + [p for p in (rest or "").split(os.pathsep) if p and p != str(first)]
+    return os.pathsep.join(parts)
 
 
 def running_as_root() -> bool:

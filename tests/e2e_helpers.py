@@ -29,6 +29,10 @@ REPO = Path(__file__).resolve().parents[1]
 ROOT = Path(os.environ.get("E2E_ROOT") or REPO).resolve()
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
+# the repository's Voila template (share/jupyter/nbconvert/templates/workbook) and the voila.json
+# that selects it: on the Jupyter data and config paths of every server started here
+JUPYTER_DATA = REPO / "share" / "jupyter"
+JUPYTER_CONFIG = REPO / "etc" / "jupyter"
 CHROME_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -110,6 +114,10 @@ class LabServer:
                    JUPYTERLAB_WORKSPACES_DIR=str(t / "ws"), JUPYTERLAB_SETTINGS_DIR=str(settings),
                    JAX_PLATFORMS="cpu", PYTHONUNBUFFERED="1")
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        # Voila's "workbook" template (answers and checks folded), as tasks.py env() and binder/start
+        for name, first in (("JUPYTER_PATH", JUPYTER_DATA), ("JUPYTER_CONFIG_PATH", JUPYTER_CONFIG)):
+            rest = [p for p in env.get(name, "").split(os.pathsep) if p and p != str(first)]
+            env[name] = os.pathsep.join([str(first), *rest])
         return env
 
     def start(self) -> "LabServer":

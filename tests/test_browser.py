@@ -4,7 +4,8 @@ For every ``notebooks/*.ipynb`` (whatever exists at collection time), in Jupyter
 clear outputs, Run > Run All Cells, wait for the kernel, then check in the page that there is
 no error output, every widget view and every Altair chart has drawn (with no network: the
 browser resolves only 127.0.0.1), and that moving the first slider changes the chart's pixels.
-One more test renders 00_start_here as a Voila dashboard (``/voila/render/...``, same server).
+One more test renders 00_start_here as a Voila dashboard (``/voila/render/...``, same server)
+and checks that its exercise answers are folded (the repository's ``workbook`` Voila template).
 Screenshots go to ``test-artifacts/``.
 
 Needs /usr/bin/chromium and the ``playwright`` package (``python3 tools/install_browser.py``;
@@ -151,15 +152,74 @@ def test_voila_dashboard(lab, browser):
                                timeout=240_000, polling=500)
         s = check_rendered(page, "body", "voila")
         assert s["charts"] > 0 or s["widgets"] > 0, f"voila: nothing rendered ({s})"
+        folded = check_folded(page, e2e.ROOT / VOILA_NOTEBOOK)
         note = "no slider"
         if s["sliders"]:
             note = e2e.chart_follows_slider(page, "body")
         shot = e2e.screenshot(page, "voila-" + VOILA_NOTEBOOK.rsplit("/", 1)[-1].removesuffix(".ipynb"))
         print(f"\nvoila {VOILA_NOTEBOOK}: {time.monotonic() - t0:.1f} s; {s['widgets']} widget views, "
-              f"{s['charts']} charts; slider: {note}; outside requests (blocked): {page.external[:3]}; "
+              f"{s['charts']} charts; slider: {note}; folded: {folded}; outside requests (blocked): {page.external[:3]}; "
               f"screenshot {shot.relative_to(e2e.REPO)}")
 
     with_retry(lab, browser, "voila", body)
+
+
+FOLDED_JS = """() => [...document.querySelectorAll('.celltag_solution, .celltag_checks')].map(cell => {
+    const fold = cell.closest('details.workbook-fold');
+    const out = [...cell.querySelectorAll('.jp-OutputArea-output')];
+    return {
+        tag: cell.classList.contains('celltag_solution') ? 'solution' : 'checks',
+        fold: fold ? fold.className : null,
+        open: fold ? fold.open : null,
+        summary: fold ? fold.querySelector(':scope > summary').textContent.trim() : null,
+        text: out.map(o => o.textContent.trim()).filter(Boolean).join('\\n'),
+        // a closed <details> keeps its content laid out but not rendered (content-visibility)
+        shown: out.some(o => o.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true})),
+    };
+})"""
+
+
+def tagged_cells_with_output(nb_path) -> dict:
+    """How many code cells tagged solution / checks have an output in the committed notebook."""
+    import json
+
+    counts = {"solution": 0, "checks": 0}
+    for cell in json.loads(nb_path.read_text())["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        for tag in counts:
+            if cell["cell_type"] == "code" and tag in tags and cell.get("outputs"):
+                counts[tag] += 1
+    return counts
+
+
+def check_folded(page, nb_path) -> str:
+    """Every output of a solution/checks cell is in a closed <details> and not on the page
+    (neither rendered nor in the page's visible text), yet the cell ran (its output is in the
+    DOM); opening "Show answer" shows it. Returns a note."""
+    assert page.locator('link[href*="/voila/templates/workbook/static/"]').count() > 0, (
+        "voila: the page is not rendered with the repository's 'workbook' template (answers would show): "
+        "share/jupyter on JUPYTER_PATH and etc/jupyter (voila.json) on JUPYTER_CONFIG_PATH?")
+    cells = [c for c in page.evaluate(FOLDED_JS) if c["text"]]
+    want = tagged_cells_with_output(nb_path)
+    if not want["solution"]:
+        # E2E_ROOT may point at throw-away notebooks; the workbook's own must keep an exercise here
+        assert e2e.ROOT != e2e.REPO, f"{nb_path.name} has no solution cell with an output: set VOILA_NOTEBOOK to one that has"
+        return "no solution cell to fold"
+    got = {tag: sum(c["tag"] == tag for c in cells) for tag in want}
+    assert got["solution"] == want["solution"], (
+        f"voila: {want['solution']} solution cell(s) with output in {nb_path.name}, {got['solution']} ran in the "
+        f"dashboard ({cells})")
+    visible = page.inner_text("body")
+    for c in cells:
+        assert c["fold"] and c["open"] is False and not c["shown"], f"voila: a {c['tag']} cell's output is not folded: {c}"
+        assert c["text"].splitlines()[0] not in visible, f"voila: a {c['tag']} cell's output is visible: {c['text'][:200]}"
+    answer = page.locator("details.workbook-solution").first
+    answer.locator(":scope > summary").click()
+    first = next(c for c in cells if c["tag"] == "solution")["text"].splitlines()[0]
+    page.wait_for_function("(t) => document.body.innerText.includes(t)", arg=first, timeout=10_000)
+    assert answer.locator(".jp-OutputArea-output").first.is_visible()
+    return (f"{got['solution']} answer(s), {got['checks']} check output(s) folded; "
+            f"'{cells[0]['summary']}' opens '{first[:40]}'")
 
 
 # --- the driver itself (no browser needed) ---------------------------------------------------
@@ -260,6 +320,7 @@ def test_every_script_the_driver_sends_is_valid_javascript(tmp_path):
     e2e.run_all(page, timeout_s=1)
     e2e.model_outputs(page)
     e2e.wait_rendered(page, e2e.LAB_SCOPE, timeout_s=0)
+    scripts.append(FOLDED_JS)
     checker = tmp_path / "check.js"
     checker.write_text("const fs = require('fs'); for (const s of JSON.parse(fs.readFileSync(0, 'utf8'))) "
                        "{ new Function('return (' + s + ')'); }")

@@ -81,6 +81,56 @@ def test_predictions_are_finite_for_modelable_rows(rows):
     assert np.isfinite(pred).mean() > 0.97
 
 
+def test_server_rows_are_predicted_by_the_queueing_model_and_meet_their_limits(rows):
+    # a server / interactive row is the goodput of its best configuration under Poisson arrivals:
+    # at that load the queueing model's p99 TTFT and TPOT meet the row's limits (to the bisection's
+    # tolerance), and it serves less than the same configuration unloaded (offline)
+    import jax.numpy as jnp
+
+    from workbook import catalog
+    from workbook.calibration import tuning
+    from workbook.model import latency
+    from workbook.specs import Deployment, Workload
+
+    cal = calibration.calibration()
+    tail = [r for r in rows if tuning.is_tail_row(r)]
+    picks = [next(r for r in tail if r.scenario == s and r.model_id == m)
+             for s, m in (("server", "llama-2-70b"), ("interactive", "llama-2-70b"), ("server", "mixtral-8x7b"))]
+    inputs = tuning.stacked_inputs(picks)
+    effs = fitting.row_efficiencies(picks, cal)
+    best, idx = tuning.best_goodput_jit(*inputs, effs)
+    np.testing.assert_allclose(np.asarray(best), calibration.predict(picks, cal), rtol=1e-5)
+    unloaded, _ = tuning.best_throughput_jit(*inputs[:5], (jnp.full(3, jnp.inf),) * 2, inputs[6], effs)
+    _, _, work, dep, _, _, _ = inputs
+    for i, r in enumerate(picks):
+        j = int(idx[i])
+        assert 0 < float(best[i]) < float(unloaded[i]), r.row_id
+        w = Workload(*(x[i, j] for x in work))
+        d = Deployment(*(x[i, j] for x in dep))
+        eff = type(effs)(*(x[i] for x in effs))
+        chip, model = catalog.chip(r.chip_id), catalog.model(r.model_id)
+        g = latency.goodput(chip, model, w, eff, d, r.ttft_limit, r.tpot_limit)
+        assert float(g.meets) == 1.0
+        lat = latency.latency_percentiles(chip, model, w, eff, d, arrival_rate=0.999 * float(g.arrival_rate),
+                                          percentiles=(0.99,))
+        assert float(lat.ttft[0]) <= r.ttft_limit * 1.01 and float(lat.tpot[0]) <= r.tpot_limit * 1.01, r.row_id
+        # and the limits bind: 10 % more load breaks one of them, unless the slots or the prefill saturate first
+        if float(g.load) < 0.9:
+            lat = latency.latency_percentiles(chip, model, w, eff, d, arrival_rate=1.1 * float(g.arrival_rate),
+                                              percentiles=(0.99,))
+            assert float(lat.ttft[0]) > r.ttft_limit or float(lat.tpot[0]) > r.tpot_limit, r.row_id
+
+
+def test_an_old_calibration_file_with_tail_factors_still_loads(tmp_path, monkeypatch):
+    # tail_factor (a fitted p99/mean ratio, replaced by the queueing model) is ignored, not an error
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({**json.loads(SHIPPED), "tail_factor": {"server": 1.25}}))
+    use_calibration_file(monkeypatch, path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fitting.calibration() is not None
+
+
 # --- a damaged calibration.json: the bare roofline with a warning, never a traceback --------
 
 SHIPPED = Path(fitting.CALIBRATION_FILE).read_text()
@@ -103,8 +153,6 @@ DAMAGED = {
     "no shared factor": (json.dumps({**json.loads(SHIPPED), "shared": {}}), "malformed (no 'compute_prefill' entry"),
     "a string factor": (json.dumps({**json.loads(SHIPPED), "moe": "high"}), "moe: 'high' is not a number"),
     "a factor of 0": (json.dumps({**json.loads(SHIPPED), "interconnect": 0}), "interconnect: 0 is out of range"),
-    "a tail factor below 1": (json.dumps({**json.loads(SHIPPED), "tail_factor": {"server": 0.5}}),
-                              "tail_factor.server: 0.5 is out of range"),
     "binary": (b"\xff\xfe\x00\x01", "unreadable"),
 }
 
@@ -195,7 +243,7 @@ def test_calibrate_refuses_the_packaged_file_and_bad_paths_before_fitting(tmp_pa
 def test_calibrate_writes_atomically_with_force(tmp_path, monkeypatch):
     shipped = json.loads(SHIPPED)
     monkeypatch.setattr(fitting, "fit_calibration", lambda rows, **k: {k2: shipped[k2] for k2 in (
-        "shared", "families", "interconnect", "moe", "collective_latency", "step_overhead_s", "tail_factor") if k2 in shipped})
+        "shared", "families", "interconnect", "moe", "collective_latency", "step_overhead_s") if k2 in shipped})
     monkeypatch.setattr(fitting, "cross_validated_predictions", lambda rows, k=5, steps=0: np.full(len(rows), 1.0))
     monkeypatch.setattr(report.fitting, "predict", lambda rows, cal: np.full(len(rows), 1.0))
     out = tmp_path / "cal.json"

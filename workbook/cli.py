@@ -279,6 +279,9 @@ def cmd_calibrate(args) -> int:
     if ps and ps["n"]:
         print(f"chip pairs (measured vs predicted throughput ratio, one fitted calibration): {ps['n']} groups, median |error| "
               f"{100 * ps['median_abs_error']:.1f}%, within 10%: {100 * ps['within_10pct']:.0f}%")
+    for r in cal.get("scenario_ratios", []):
+        print(f"{r['scenario']}/offline {r['model']}: {r['systems']} systems, measured {r['measured_ratio']:.2f}, "
+              f"predicted {r['predicted_ratio']:.2f} (queueing model; median |error| {100 * r['median_abs_error']:.0f}%)")
     print(f"written to {_one_line(args.out, 200)}" if args.out else "(not written: pass --out PATH)")
     return 0
 

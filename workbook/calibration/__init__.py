@@ -12,7 +12,6 @@ from workbook.calibration.fitting import (
     FITTED as FITTED,
     PRIORS as PRIORS,
     STEPS as STEPS,
-    TAIL_FACTORS as TAIL_FACTORS,
     CALIBRATION_STATUSES as CALIBRATION_STATUSES,
     calibrated_efficiency as calibrated_efficiency,
     calibration_status as calibration_status,

@@ -23,8 +23,10 @@ uniform over ``[lo, hi]`` (a logistic density on ``theta``); residuals ``log(pre
 posterior. **Uncertainty**: the Laplace approximation, ``theta ~ N(theta_MAP, H^-1)`` with
 ``H`` the Hessian of the negative log posterior (:mod:`workbook.calibration.posterior`).
 
-Predictions come from :func:`workbook.calibration.tuning.best_throughput` for every row of
-``benchmarks_calibration.csv``. The factors ship in ``workbook/data/calibration.json`` with
+Predictions come from :func:`workbook.calibration.tuning.best_throughput` for the rows of
+``benchmarks_calibration.csv`` that are fitted, and from the queueing model's goodput
+(:func:`workbook.calibration.tuning.best_goodput`) for the ``server`` / ``interactive`` rows,
+which are not. The factors ship in ``workbook/data/calibration.json`` with
 their priors, posterior spreads and bound flags, the errors they were fitted to, and the
 out-of-sample errors of a grouped 5-fold cross-validation (folds by chip, model and round).
 
@@ -361,7 +363,7 @@ def _checked_calibration(text: str) -> dict:
 
     Checks what :func:`efficiency_from_json` reads: the efficiencies of the shared factors
     and of every family must be built, every factor a finite number >= 0 (fractions of peak
-    > 0), and every ``tail_factor`` in [1, 100]."""
+    > 0). Keys the model no longer reads (an older file's ``tail_factor``) are ignored."""
     cal = json.loads(text)
     if not isinstance(cal, dict):
         raise InputError("not a JSON object")
@@ -378,11 +380,6 @@ def _checked_calibration(text: str) -> dict:
             raise InputError(f"{where}: {type(err).__name__}") from None
         for field, value in eff._asdict().items():
             require(f"{where}.{field}", value, low=0, low_open=field in _POSITIVE)
-    tails = cal.get("tail_factor", {})
-    if not isinstance(tails, dict):
-        raise InputError("'tail_factor' is not an object")
-    for k, v in tails.items():
-        require(f"tail_factor.{k}", v, low=1, high=100)
     return cal
 
 
@@ -462,16 +459,23 @@ def row_efficiencies(rows: list[Measured], cal: dict | None) -> Efficiency:
 
 
 def predict(rows: list[Measured], cal: dict | None) -> np.ndarray:
-    """Predicted output tokens/s per accelerator for each row (nan: no feasible configuration)."""
-    if not rows:
-        return np.zeros(0)
-    tail = cal.get("tail_factor") if cal else None
-    pred, _ = tuning.best_throughput_jit(*tuning.stacked_inputs(rows, tail), row_efficiencies(rows, cal))
-    return np.asarray(pred, dtype=float)
+    """Predicted output tokens/s per accelerator for each row (nan: no feasible configuration).
+
+    ``server`` / ``interactive`` rows tuned by their submitter (:func:`tuning.is_tail_row`) are
+    predicted by the queueing model's goodput under their p99 limits
+    (:func:`tuning.best_goodput`); the others by the best unloaded throughput
+    (:func:`tuning.best_throughput`)."""
+    pred = np.full(len(rows), np.nan)
+    tail = np.array([tuning.is_tail_row(r) for r in rows], dtype=bool)
+    for mask, best in ((~tail, tuning.best_throughput_jit), (tail, tuning.best_goodput_jit)):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            sub = [rows[i] for i in idx]
+            p, _ = best(*tuning.stacked_inputs(sub), row_efficiencies(sub, cal))
+            pred[idx] = np.asarray(p, dtype=float)
+    return pred
 
 
-TAIL_FACTORS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
-THROUGHPUT_SCENARIOS = ("offline", "latency")
 
 
 def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None,
@@ -483,13 +487,14 @@ def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str
        with ``posterior``, the Laplace approximation (``"posterior"``) and the factor table
        with priors, 95 % intervals and bound flags (``"factors"``).
     2. ``static_layer_time`` of each statically scheduled runtime from its anchor.
-    3. ``tail_factor``, the p99/mean ratio of TTFT and TPOT under MLPerf's Poisson arrivals,
-       for ``server`` and for ``interactive`` separately, by a search over ``TAIL_FACTORS``
-       minimising the median error of those rows (the feasibility mask has no useful gradient).
+
+    ``server`` / ``interactive`` rows are not fitted: :func:`predict` serves them through the
+    queueing model (:mod:`workbook.model.latency`) with the factors of stage 1, so their error
+    is an out-of-sample test of the tail-latency model.
     """
     from workbook.calibration import posterior as post
 
-    through = [r for r in rows if r.scenario in THROUGHPUT_SCENARIOS or r.batch is not None]
+    through = [r for r in rows if not tuning.is_tail_row(r)]
     params, fams = fit(through or rows, steps=steps, families=families)
     cal = to_json(params, fams)
     trained = sorted({family(r.chip_id) for r in (through or rows)})
@@ -504,15 +509,6 @@ def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str
             "chip": a[0], "model": a[1], "precision": a[2], "tokens_per_s_per_user": a[5], "source": a[6]}}
         for f, a in STATIC_RUNTIME_ANCHORS.items()
     }
-    cal["tail_factor"] = {}
-    for scenario in ("server", "interactive"):
-        tailed = [r for r in rows if r.scenario == scenario and r.batch is None]
-        scores = []
-        for k in TAIL_FACTORS:
-            cal["tail_factor"][scenario] = k
-            err = error_summary([r.measured for r in tailed], predict(tailed, cal))["mdape"] if tailed else None
-            scores.append((err if err is not None else np.inf, k))
-        cal["tail_factor"][scenario] = min(scores)[1]
     return cal
 
 

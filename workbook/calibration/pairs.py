@@ -62,3 +62,40 @@ def pair_summary(records: list[dict]) -> dict:
         return {"n": 0, "median_abs_error": None, "within_10pct": None}
     return {"n": len(errs), "median_abs_error": round(statistics.median(errs), 3),
             "within_10pct": round(sum(e <= GOAL for e in errs) / len(errs), 3)}
+
+
+# ---------------------------------------------------------------- scenario ratios
+
+TAIL_SCENARIOS = ("server", "interactive")
+
+
+def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:
+    """The tail-latency model tested on its own: for every system (round, chip, accelerator
+    count, model, precision, source) measured both ``offline`` and under latency limits
+    (``server`` / ``interactive``), the measured and predicted ratio of tokens/s per
+    accelerator under the limits to offline. The offline model's error cancels in the ratio;
+    what is left is the error of the queueing model's goodput.
+
+    One record per (scenario, model): ``{scenario, model, systems, measured_ratio,
+    predicted_ratio, median_abs_error}`` (medians over the systems; error as a fraction)."""
+    by_system: dict[tuple, dict[str, tuple[float, float]]] = {}
+    for r, p in zip(rows, predicted):
+        if np.isfinite(p) and r.batch is None:
+            key = (r.benchmark, r.chip_id, r.accelerators, r.model_id, r.precision, r.source)
+            by_system.setdefault(key, {})[r.scenario] = (r.measured, float(p))
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for key, sc in by_system.items():
+        if "offline" not in sc:
+            continue
+        (mo, po) = sc["offline"]
+        for s in TAIL_SCENARIOS:
+            if s in sc:
+                groups.setdefault((s, key[3]), []).append((sc[s][0] / mo, sc[s][1] / po))
+    out = []
+    for (s, model), v in sorted(groups.items()):
+        meas, pred = zip(*v)
+        out.append({"scenario": s, "model": model, "systems": len(v),
+                    "measured_ratio": round(statistics.median(meas), 3),
+                    "predicted_ratio": round(statistics.median(pred), 3),
+                    "median_abs_error": round(statistics.median(abs(p / m - 1.0) for m, p in v), 3)})
+    return out

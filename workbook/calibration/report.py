@@ -252,8 +252,9 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
         "method": (f"factors: MAP (Adam, {steps} steps) of a Gaussian likelihood of log(predicted / measured) output "
                    f"tokens/s per accelerator on offline, latency and fixed-batch rows, with priors uniform over each "
                    f"factor's published range and family offsets ~ N(0, {fitting.FAMILY_LOGIT_SD}^2) in logit; "
-                   f"uncertainty: Laplace approximation (Hessian of the negative log posterior); tail_factor: "
-                   f"grid search over {list(fitting.TAIL_FACTORS)} on server and interactive rows"),
+                   f"uncertainty: Laplace approximation (Hessian of the negative log posterior); server and interactive rows: "
+                   f"not fitted, predicted as the goodput of the queueing model (workbook.model.latency) under "
+                   f"their p99 limits"),
         "software_note": "MLPerf rows span software generations (e.g. H100 Llama-2-70B offline rose ~30% between rounds); the fit averages over them.",
         "dataset_profiles": {k: v.describe() for k, v in measurements.DATASET_PROFILES.items()},
     }
@@ -261,6 +262,7 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
     # ratio tests the model's physics (cross-validated predictions would mix folds' factors)
     cal["pairs"] = pairs.pair_ratios(rows, fitted)
     cal["pairs_summary"] = pairs.pair_summary(cal["pairs"])
+    cal["scenario_ratios"] = pairs.scenario_ratios(rows, fitted)
     cal["errors"] = {
         "roofline": _summaries(rows, roof),
         "calibrated_in_sample": _summaries(rows, fitted),

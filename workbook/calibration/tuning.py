@@ -8,8 +8,11 @@ batch we predict the best output tokens/s per chip over a grid of batch sizes
 expert parallelism), subject to
 
 * memory: weights + KV cache + activations fit in 90 % of each chip's memory, and
-* ``server`` / ``interactive``: TTFT and TPOT within the row's p99 limits, where the p99 is
-  taken as a calibrated multiple of the model's mean (``tail_factor``).
+* ``server`` / ``interactive`` rows: the throughput is the **goodput** of each grid point under
+  Poisson arrivals (:func:`workbook.model.latency.server_throughput_under_constraint`: the
+  largest load whose p99 TTFT and p99 TPOT from the queueing model meet the row's limits, with
+  the batch as the number of decode slots and the default prefill chunk), not the unloaded
+  throughput. Nothing about the tail is fitted.
 
 Where the row gives a batch, that batch on all of the row's accelerators is used, with the
 best layout. The whole table of rows x grid points is one ``jax.vmap`` of
@@ -24,10 +27,11 @@ import numpy as np
 
 from workbook import catalog
 from workbook.calibration.measurements import Measured
-from workbook.model import serving
+from workbook.model import latency, serving
 from workbook.model.deployment import LAYOUTS, candidate_deployments
 from workbook.specs import PRECISIONS, Deployment, Efficiency, Workload, stack
 
+TAIL_SCENARIOS = ("server", "interactive")  # rows with p99 latency limits under Poisson arrivals
 BATCH_GRID = 2.0 ** np.arange(0, 14)
 CHIP_GRID = 2.0 ** np.arange(0, 11)
 
@@ -52,13 +56,9 @@ def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return b, dep, allowed
 
 
-def stacked_inputs(rows: list[Measured], tail_factor: dict | None = None):
-    """Stacked chips, models, grid workloads (rows x grid) and masks for ``rows``.
-
-    ``tail_factor``: ``{scenario: p99 / mean ratio of TTFT and TPOT}`` (default 1). The
-    model gives means; a row's p99 limits are met when ``tail_factor * mean <= limit``.
-    """
-    tails = jnp.asarray([(tail_factor or {}).get(r.scenario, 1.0) for r in rows], jnp.float32)
+def stacked_inputs(rows: list[Measured]):
+    """Stacked chips, models, grid workloads (rows x grid), masks and the rows' p99 TTFT and
+    TPOT limits (s; ``inf`` for rows that have none or are not ``server`` / ``interactive``)."""
     chips = stack([catalog.chip(r.chip_id) for r in rows])
     models = stack([catalog.model(r.model_id) for r in rows])
     bs, deps, allowed = zip(*(grid(r) for r in rows))
@@ -78,11 +78,8 @@ def stacked_inputs(rows: list[Measured], tail_factor: dict | None = None):
     deployment = Deployment(*(jnp.asarray(deps[..., i]) for i in range(4)))
     inf = np.float32(np.inf)
     limits = tuple(
-        lim / tails
-        for lim in (
-        jnp.asarray([r.ttft_limit if (r.ttft_limit and r.scenario in ("server", "interactive")) else inf for r in rows], jnp.float32),
-        jnp.asarray([r.tpot_limit if (r.tpot_limit and r.scenario in ("server", "interactive")) else inf for r in rows], jnp.float32),
-        )
+        jnp.asarray([lim(r) if (lim(r) and r.scenario in TAIL_SCENARIOS) else inf for r in rows], jnp.float32)
+        for lim in (lambda r: r.ttft_limit, lambda r: r.tpot_limit)
     )
     given = jnp.asarray([r.batch is not None for r in rows])
     return chips, models, work, deployment, jnp.asarray(np.stack(allowed)), limits, given
@@ -111,3 +108,36 @@ def best_throughput(chips, models, work, deployment, allowed, limits, given, eff
 
 
 best_throughput_jit = jax.jit(best_throughput)
+
+
+def is_tail_row(m: Measured) -> bool:
+    """A row predicted by :func:`best_goodput`: ``server`` / ``interactive``, tuned by the
+    submitter (no batch given), with at least one p99 limit."""
+    return m.scenario in TAIL_SCENARIOS and m.batch is None and bool(m.ttft_limit or m.tpot_limit)
+
+
+_goodput_grid = jax.vmap(  # rows
+    jax.vmap(latency.server_throughput_under_constraint, in_axes=(None, None, 0, None, 0, None, None)),
+    in_axes=(0, 0, 0, 0, 0, 0, 0),
+)
+
+
+def best_goodput(chips, models, work, deployment, allowed, limits, given, effs: Efficiency):
+    """Best output tokens/s per chip of ``server`` / ``interactive`` rows and the grid index it uses.
+
+    Each grid point (batch = decode slots, layout) that fits in memory serves Poisson arrivals
+    at the largest load whose p99 TTFT and TPOT meet the row's limits
+    (:func:`workbook.model.latency.server_throughput_under_constraint`); the row's prediction is
+    the best point. ``nan`` where no point meets the limits at any load. Differentiable in the
+    specs and efficiencies through the chosen point (implicit-function gradients of the load).
+    """
+    perf = _perf_grid(chips, models, work, effs, deployment)
+    ok = allowed & ((perf.fits > 0.5) | given[:, None])
+    good = _goodput_grid(chips, models, work, effs, deployment, *limits)
+    tps = jnp.where(ok & (good > 0), good, -1.0)
+    idx = jnp.argmax(jax.lax.stop_gradient(tps), axis=1)
+    best = jnp.take_along_axis(tps, idx[:, None], axis=1)[:, 0]
+    return jnp.where(best > 0, best, jnp.nan), idx
+
+
+best_goodput_jit = jax.jit(best_goodput)

@@ -54,8 +54,8 @@ times that grow steeply with occupancy the slot-bound tail is underestimated
 **Using it for MLPerf ``server`` / ``interactive`` rows.** Such a row is met when the p99 TTFT and
 TPOT under Poisson arrivals are within its limits: :func:`server_throughput_under_constraint` is
 the output tokens/s per chip of one configuration at the largest load that meets them (DistServe's
-goodput); a tuner takes its maximum over batch, layout and chunk, in place of a fitted p99/mean
-``tail_factor`` applied to the mean latencies.
+goodput); :func:`workbook.calibration.tuning.best_goodput` takes its maximum over batch and
+layout to predict those rows (nothing about the tail is fitted).
 """
 
 from __future__ import annotations
