@@ -36,6 +36,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GOAL_GB = 0.6
+MIN_GROWTH = 0.005e9  # --cells lists every cell that raised the peak by at least this (bytes)
 CHART_MIMES = ("image/svg+xml", "image/png", "application/vnd.jupyter.widget-view+json")
 
 
@@ -81,7 +82,7 @@ def measure(path: Path) -> dict:
             "first_chart_s": None if first_chart is None else round(first_chart, 1), "total_s": round(total, 1),
             "slowest_cell": slowest[1], "slowest_cell_s": round(slowest[0], 1),
             "peak_growth_by_cell": [{"cell": i, "gb": round(g / 1e9, 3), "first_line": line}
-                                    for g, i, line in sorted(growth, reverse=True)[:4] if g > 0]}
+                                    for g, i, line in sorted(growth, reverse=True) if g >= MIN_GROWTH]}
 
 
 def main(argv: list[str]) -> int:

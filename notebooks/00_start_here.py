@@ -69,7 +69,7 @@ from workbook.specs import workload
 from workbook.ui import ChipComparisonPanel, charts, weakest_status
 
 alt.renderers.enable("svg")        # static charts: offline, deterministic
-alt.JupyterChart.enable_offline()  # interactive charts: the Vega bundle is inlined, no CDN
+charts.enable_offline()            # interactive charts: the Vega bundle is inlined (cached on disk), no CDN
 pd.set_option("display.width", 120)
 
 # %% [markdown]

@@ -41,7 +41,7 @@ from workbook.specs import Efficiency, workload
 from workbook.ui import SensitivityPanel, charts
 
 alt.renderers.enable("svg")        # static charts: offline, deterministic
-alt.JupyterChart.enable_offline()  # interactive charts: the Vega bundle is inlined, no CDN
+charts.enable_offline()            # interactive charts: the Vega bundle is inlined (cached on disk), no CDN
 pd.set_option("display.width", 120)
 
 # %% [markdown]

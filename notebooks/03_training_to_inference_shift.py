@@ -39,6 +39,7 @@ from workbook.model import transformer
 from workbook.ui import charts
 
 _ = alt.renderers.enable("svg")
+charts.enable_offline()  # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
 H100 = "nvidia_h100_sxm"
 chip, eff, model = catalog.chip(H100), calibration.efficiency(H100), catalog.model("llama-3-70b")
 price = catalog.chip_entry(H100).numbers["price"]

@@ -39,7 +39,7 @@ from workbook.econ import bargaining, commitments as cm, portfolio, sourcing as 
 from workbook.ui import SourcingPanel, charts
 
 _ = alt.renderers.enable("svg")    # static charts: offline, deterministic
-alt.JupyterChart.enable_offline()  # the panel's interactive charts: the Vega bundle is inlined
+charts.enable_offline()            # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
 pd.set_option("display.width", 150)
 lab = so.Lab()
 SCENARIO = "+ Fractile in 2027 (claims hold)"  # every alternative but the marketplace on the table

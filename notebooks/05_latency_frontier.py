@@ -40,6 +40,7 @@ from workbook.specs import Deployment, as_arrays, workload
 from workbook.ui import FrontierPanel, charts
 
 _ = alt.renderers.enable("svg")  # static charts: offline, deterministic
+charts.enable_offline()          # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
 pd.set_option("display.width", 120)
 
 # %% [markdown]

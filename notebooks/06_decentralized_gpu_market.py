@@ -36,6 +36,7 @@ from workbook.econ import market as mk
 from workbook.ui import charts
 
 _ = alt.renderers.enable("svg")
+charts.enable_offline()  # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
 table = mk.market_table()
 chips = {s: str(table[f"{s}.chip_id"].value) for s in mk.SUPPLIERS}
 LABEL = mk.SUPPLIER_LABELS
