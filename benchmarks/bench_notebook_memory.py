@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """Peak memory and time to first chart of each notebook, each in a fresh kernel.
 
-    .venv/bin/python benchmarks/bench_notebook_memory.py            # every notebooks/*.ipynb
+    .venv/bin/python benchmarks/bench_notebook_memory.py            # every notebooks/*.ipynb, a first run
     .venv/bin/python benchmarks/bench_notebook_memory.py 00 02      # those whose names start so
     .venv/bin/python benchmarks/bench_notebook_memory.py --json     # one JSON object per notebook
-    .venv/bin/python benchmarks/bench_notebook_memory.py --cells    # and the cells that raised the peak most
+    .venv/bin/python benchmarks/bench_notebook_memory.py --cells    # and every cell that raised the peak
+    .venv/bin/python benchmarks/bench_notebook_memory.py --binder   # as on Binder: binder/start's environment,
+                                                                    # caches warmed as binder/postBuild does
+    .venv/bin/python benchmarks/bench_notebook_memory.py --env MALLOC_ARENA_MAX=2   # try a knob
 
 For every notebook this starts a new kernel with nbclient (the way nbconvert, nbval and Voilà
-run one; ``JAX_PLATFORMS=cpu``, no persistent JAX cache: a reader's first run), executes the
-cells in order and reports
+run one), executes the cells in order and reports
 
 * **peak RSS** of the kernel process: ``VmHWM`` of ``/proc/<kernel pid>/status`` (the
   high-water mark of resident memory, what counts against a Binder pod's limit), and the RSS
@@ -17,16 +19,31 @@ cells in order and reports
   (an SVG/PNG image or a widget view), i.e. what a reader waits after *Run All*;
 * the total execution time and the slowest cell.
 
+Two environments. By default, a reader's first run with nothing cached: ``JAX_PLATFORMS=cpu``,
+no persistent JAX compilation cache (the ``JAX_*CACHE*`` variables are dropped) and an empty
+``WORKBOOK_CACHE_DIR`` (no cached Vega bundle, :func:`workbook.ui.charts.enable_offline`).
+With ``--binder``, what a reader gets on Binder: the variables of :data:`BINDER_ENV` (which
+``binder/start`` exports; keep the two in step) and caches that ``binder/postBuild`` filled at
+image build time, here by executing every selected notebook once, unmeasured, into a
+temporary directory first (or into ``--cache-dir DIR``, warmed only if it holds no JAX cache
+yet; the warm-up needs the same environment as the measurement, as the cache keys include
+XLA flags). ``--env NAME=VALUE`` (repeatable) adds or overrides one variable of the kernel's
+environment, in either mode, to measure a knob on its own.
+
 The goal is under 0.6 GB per notebook, so that a reader on public Binder (about 2 GB per
-user) can keep three notebooks' kernels open. Linux only (``/proc``). Nothing is written.
+user, shared by the Jupyter server and every kernel) can keep several notebooks' kernels
+open. Linux only (``/proc``). Nothing is written outside the temporary or ``--cache-dir``
+directory.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,6 +54,16 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 GOAL_GB = 0.6
 MIN_GROWTH = 0.005e9  # --cells lists every cell that raised the peak by at least this (bytes)
+# What binder/start exports for a reader's kernel (keep in step with binder/start and
+# binder/postBuild); "{cache}" is the cache directory: $HOME/.cache/workbook on Binder.
+BINDER_ENV = {
+    "JAX_PLATFORMS": "cpu",
+    "MALLOC_ARENA_MAX": "2",  # glibc: 2 heaps, not 8 per core; freed compiler memory is reused
+    "JAX_COMPILATION_CACHE_DIR": "{cache}/jax",  # XLA programs compiled by postBuild: no compile
+    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+    "WORKBOOK_CACHE_DIR": "{cache}",  # the Vega bundle of charts.enable_offline()
+}
 CHART_MIMES = ("image/svg+xml", "image/png", "application/vnd.jupyter.widget-view+json")
 
 
@@ -54,7 +81,18 @@ def has_chart(cell) -> bool:
     return any(m in out.get("data", {}) for out in cell.get("outputs", []) for m in CHART_MIMES)
 
 
-def measure(path: Path) -> dict:
+def first_run_env(cache: Path) -> dict[str, str]:
+    """A reader's first run: CPU, no persistent JAX cache, an empty workbook cache."""
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("JAX_") and "CACHE" in k)}
+    return dict(env, JAX_PLATFORMS="cpu", WORKBOOK_CACHE_DIR=str(cache))
+
+
+def binder_env(cache: Path) -> dict[str, str]:
+    """The environment of a reader's kernel on Binder (:data:`BINDER_ENV`), caches in ``cache``."""
+    return dict(os.environ, **{k: v.format(cache=cache) for k, v in BINDER_ENV.items()})
+
+
+def measure(path: Path, env: dict[str, str] | None = None) -> dict:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -63,7 +101,8 @@ def measure(path: Path) -> dict:
     t0 = time.perf_counter()
     first_chart, slowest, growth = None, (0.0, -1), []
     # the kernel's own log lines (a TCP transport warning) would interleave with the report
-    with client.setup_kernel(env=dict(os.environ, JAX_PLATFORMS="cpu"), stderr=subprocess.DEVNULL):
+    env = dict(os.environ, JAX_PLATFORMS="cpu") if env is None else env
+    with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
         pid = client.km.provisioner.process.pid
         started = time.perf_counter() - t0
         for i, cell in enumerate(nb.cells):
@@ -86,17 +125,41 @@ def measure(path: Path) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    as_json = "--json" in argv
-    prefixes = [a for a in argv if not a.startswith("--")]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("prefixes", nargs="*", help="notebooks whose names start so (default: all)")
+    ap.add_argument("--json", action="store_true", help="one JSON object per notebook")
+    ap.add_argument("--cells", action="store_true", help="list every cell that raised the peak")
+    ap.add_argument("--binder", action="store_true", help="binder/start's environment, caches warmed first")
+    ap.add_argument("--cache-dir", type=Path, help="with --binder: keep the caches here (warm-up only if empty)")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="one more kernel variable")
+    args = ap.parse_args(argv)
     paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if not p.name.startswith("."))
-    paths = [p for p in paths if not prefixes or any(p.name.startswith(x) for x in prefixes)]
+    paths = [p for p in paths if not args.prefixes or any(p.name.startswith(x) for x in args.prefixes)]
     if not sys.platform.startswith("linux"):
         print("needs Linux (/proc/<pid>/status)", file=sys.stderr)
         return 2
+    extra = dict(kv.split("=", 1) for kv in args.env)
+    with tempfile.TemporaryDirectory(prefix="bench-notebook-memory-") as tmp:
+        cache = (args.cache_dir or Path(tmp)).resolve()
+        env = dict(binder_env(cache) if args.binder else first_run_env(cache), **extra)
+        shown = {k: env[k] for k in sorted(env) if k in BINDER_ENV or k in extra or k.startswith(("JAX_", "XLA_"))}
+        print(f"kernel environment: {' '.join(f'{k}={v}' for k, v in shown.items())}", file=sys.stderr, flush=True)
+        if args.binder and not any((cache / "jax").glob("*")):
+            for p in paths:  # binder/postBuild: every notebook once, to fill the caches
+                t0 = time.perf_counter()
+                try:
+                    measure(p, env)
+                    print(f"warm-up {p.name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+                except Exception as exc:
+                    print(f"warm-up {p.name}: FAILED ({type(exc).__name__})", file=sys.stderr, flush=True)
+        return report(paths, env, args.json, args.cells)
+
+
+def report(paths: list[Path], env: dict[str, str], as_json: bool, cells: bool) -> int:
     over = []
     for p in paths:
         try:
-            r = measure(p)
+            r = measure(p, env)
         except Exception as exc:  # one failing notebook does not hide the others' figures
             print(f"{p.name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
                   flush=True)
@@ -110,7 +173,7 @@ def main(argv: list[str]) -> int:
             print(f"{r['notebook']:40s} peak RSS {r['peak_rss_gb']:.2f} GB (after run {r['final_rss_gb']:.2f} GB); "
                   f"first chart {r['first_chart_s']} s; run {r['total_s']} s "
                   f"(slowest: cell {r['slowest_cell']}, {r['slowest_cell_s']} s)", flush=True)
-            if "--cells" in argv:
+            if cells:
                 for g in r["peak_growth_by_cell"]:
                     print(f"    cell {g['cell']:3d} raised the peak by {g['gb']:.3f} GB: {g['first_line']}", flush=True)
     if over:

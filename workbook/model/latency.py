@@ -18,11 +18,19 @@ equation ``E[exp(eta (S - A))] = 1`` with gamma-distributed service and inter-ar
 and ``K = eta E[W]`` (so the mean is kept), at most the probability of waiting at all
 (``rho`` for Poisson arrivals). Both are exact for M/M/1 (``P(W > t) = rho exp(-(mu - lambda)
 t)``); for M/D/1 the tail decay is the exact asymptote. A request also waits for the iteration in
-progress (mean residual ``t/2``; arrivals that find the prefill budget idle, a share ``1 - rho``,
-thereby lengthen its busy periods, so the queue sees ``S + (1 - rho) t/2``) and for a free
-decode slot (a G/G/B queue over ``B = workload.batch`` slots held ``T_out TPOT + S``: Sakasegawa's
-1977 probability of waiting, an M/M/B exponential tail with the Allen--Cunneen factor). So ``TTFT_p = t/2 + S + W_p + W_slot_p`` with ``W_p = max(0, ln(K / (1-p)) / eta)``
-(smoothed).
+progress: a decode step ``t_d`` or, a time share ``rho_l``, a step carrying prefill ``t_l = t_d +
+min(T_in, C) delta``; its residual ``R`` is a mixture of uniforms (mean ``E[R]``, percentile
+``R_p``). Arrivals that find the prefill budget idle (a share ``1 - rho``) thereby lengthen its
+busy periods in proportion to the share of a chunk they fill, so the queue sees ``S + (1 - rho)
+E[R] min(1, T_in / C)``. A request waits, too, for a free decode slot (a G/G/B queue over ``B =
+workload.batch`` slots held ``T_out TPOT + S``: Sakasegawa's 1977 probability of waiting, an M/M/B
+exponential tail with the Allen--Cunneen factor). Its own prefill ends with the step carrying its
+last tokens, decode part included: ``P = max(1, T_in / C) t_d + T_in delta`` (``= S`` when the
+prompt fills chunks), plus the tokens of the ``k_p`` prompts that arrived during the same step
+and share a chunk shorter prompts leave room for (``k ~ Poisson(2 lambda E[R])``, normal quantile,
+at most ``C / T_in - 1``). So ``TTFT_p = P + k_p T_in delta + max(R_p, E[R] + W_p + W_slot_p)``
+with ``W_p = max(0, ln(K / (1-p)) / eta)`` (maxima smoothed): the p-th percentile of a sum lies
+between the maximum of the parts' percentiles and their sum.
 
 **TPOT.** A request's time per output token is the mean step time over its ``T_out`` steps:
 ``TPOT = 1 / (X / t_m + (1 - X) / t_d)`` where ``X`` is the share of its decode window during
@@ -44,7 +52,8 @@ clipped just below 1): jit, vmap and grad. :func:`latency_percentiles` is the ch
 raises :class:`~workbook.errors.InputError` at or above capacity. ``tests/test_latency.py``
 checks the percentiles against a discrete-event simulation of the same iteration engine: p50 and
 p99 of TTFT and TPOT within 10 % (measured: within 7.5 % over six seeds) up to 60 % of capacity
-when prefill binds and 50 % when the slots do; with one seed, within 8 % up to 90 % of capacity
+when prefill binds and 50 % when the slots do, and for prompts shorter than the chunk (512 tokens
+in 2,048-token chunks up to 45 % of capacity, 300 tokens up to 75 %); with one seed, within 8 % up to 90 % of capacity
 except the slot-bound p50 TTFT at 90 % (-17 %). TPOT p99 is low by 5-7 % throughout (its spread is
 modelled as normal). These hold for that test's efficiencies (overlap temperature 0.1); with step
 times that grow steeply with occupancy the slot-bound tail is underestimated
@@ -363,20 +372,43 @@ def latency_from_table(table: StepTable, w: Workload, d: Deployment, arrival_rat
     # TTFT: the iteration in progress, the wait for a slot and for the prefill budget, the prefill
     holding = w.output_tokens * pt.tpot_mean + s
     w_slot = slot_wait_percentile(p, pt.slot_utilisation, w.batch, holding, arrival_scv, SLOT_HOLDING_SCV)
-    align = 0.5 * pt.tpot_mean
+    t_d, t_m, c = pt.decode_step, pt.mixed_step, table.chunk_tokens
+    delta = (t_m - t_d) / c
+    # the prompt's own prefill ends with the step that carries its last tokens, decode part included:
+    # T_in / C full steps t_m when the prompt fills chunks, one step t_d + T_in delta when it does
+    # not (max(1, T_in / C) t_d + T_in delta covers both; equal to S for T_in >= C)
+    fill = jnp.minimum(w.input_tokens / c, 1.0)
+    own = jnp.maximum(w.input_tokens / c, 1.0) * t_d + w.input_tokens * delta
+    # the step in progress when a request arrives: a decode step t_d, or (a time share rho_l) a step
+    # carrying prefill, t_l = t_d + min(T_in, C) delta. Its residual R: mean sum(share t / 2), and the
+    # p-th percentile of the two-point mixture of uniforms on [0, t_d] and [0, t_l]
+    t_l = t_d + fill * c * delta
+    rho_l = jnp.clip(arrival_rate * jnp.maximum(w.input_tokens / c, 1.0) * t_l, 0.0, MAX_UTILISATION)
+    align = 0.5 * ((1.0 - rho_l) * t_d + rho_l * t_l)
+    r_low = p / ((1.0 - rho_l) / t_d + rho_l / t_l)  # the percentile when it falls below t_d
+    r_high = t_l * jnp.maximum(1.0 - (1.0 - p) / jnp.maximum(rho_l, 1e-6), 0.0)
+    r_p = jnp.where(r_low <= t_d, r_low, r_high)
     # a prompt reaching an idle prefill budget first waits out the step in progress: that share of
-    # arrivals (1 - rho, by PASTA) lengthens the busy periods (M/G/1 with exceptional first service)
-    s_q = s + (1.0 - jnp.clip(rho, 0.0, 1.0)) * align
+    # arrivals (1 - rho, by PASTA) lengthens the busy periods (M/G/1 with exceptional first service),
+    # in proportion to the share of the next chunk it fills (prompts arriving meanwhile share the rest)
+    s_q = s + (1.0 - jnp.clip(rho, 0.0, 1.0)) * align * fill
     rho_q = arrival_rate * s_q
     w_pre = wait_percentile(p, rho_q, s_q, arrival_scv, cs2)
-    ttft = align + s + w_pre + w_slot
-    ttft_mean = align + s + mean_wait(rho_q, s_q, arrival_scv, cs2) + _slot_mean_wait(pt, w, holding, arrival_scv)
+    # prompts shorter than the chunk share it with those that arrived during the same step (about
+    # Poisson(lambda 2 E[R]) of them; normal quantile, at most C / T_in - 1): their tokens lengthen it
+    m = arrival_rate * 2.0 * align
+    k_p = jnp.clip(m + ndtri(p) * jnp.sqrt(m), 0.0, jnp.maximum(c / w.input_tokens - 1.0, 0.0))
+    own_p = own + k_p * w.input_tokens * delta
+    # the p-th percentile of R + waits lies between max(R_p, waits_p) and R_p + waits_p: taken as
+    # max(R_p, E[R] + waits_p) (smoothed): the mean residual once a queue wait dominates
+    ttft = own_p + softplus_max(r_p, align + w_pre + w_slot, _SMOOTH * s)
+    k_mean = jnp.minimum(m, jnp.maximum(c / w.input_tokens - 1.0, 0.0))
+    ttft_mean = align + own + k_mean * w.input_tokens * delta + mean_wait(rho_q, s_q, arrival_scv, cs2) + _slot_mean_wait(pt, w, holding, arrival_scv)
     # TPOT: the harmonic mix of decode-only and chunked steps over the request's window
     share_mean = jnp.clip(rho, 0.0, MAX_UTILISATION)
     sd = busy_share_sd(rho, s, w.output_tokens * pt.tpot_mean, arrival_scv, cs2)
     share = share_mean + ndtri(p) * sd
     share = softplus_min(softplus_max(share, 0.0, 0.01), 1.0, 0.01)
-    t_d, t_m = pt.decode_step, pt.mixed_step
     tpot = 1.0 / (share / t_m + (1.0 - share) / t_d)
     chips = d.tp * d.pp * d.dp
     return Latency(p, ttft, tpot, ttft_mean, pt.tpot_mean, rho, pt.slot_utilisation,
@@ -398,9 +430,9 @@ def _saturation(log_rate, table: StepTable, w: Workload):
 
 
 def _capacity_bracket(table: StepTable, w: Workload):
-    t_m1 = table.mixed_step[0]
+    t_m1 = jnp.min(table.mixed_step)  # the shortest chunked step (with pipeline stages, not n = 1)
     t_db = table.decode_step[-1]
-    hi = jnp.log(table.chunk_tokens / (w.input_tokens * t_m1))  # the prefill budget alone, one sequence decoding
+    hi = jnp.log(table.chunk_tokens / (w.input_tokens * t_m1))  # the prefill budget alone, at its fastest
     slots = w.batch / (w.output_tokens * t_db + w.input_tokens * t_m1 / table.chunk_tokens)
     lo = jnp.log(0.5 * jnp.minimum(jnp.exp(hi), slots))
     return lo - 3.0, hi + 0.1
