@@ -53,6 +53,7 @@ def env() -> dict:
     e.setdefault("JAX_COMPILATION_CACHE_DIR", str(VENV / "jax-cache"))
     e.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
     e.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+    e.setdefault("MALLOC_ARENA_MAX", "2")  # fewer glibc arenas: less memory while XLA compiles (binder/start too)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     # Voila dashboards fold exercise answers and checks with the repository's "workbook"
     # template: found on the Jupyter data path, selected by etc/jupyter/voila.json (binder/start

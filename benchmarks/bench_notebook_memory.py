@@ -14,14 +14,17 @@ run one), executes the cells in order and reports
 
 * **peak RSS** of the kernel process: ``VmHWM`` of ``/proc/<kernel pid>/status`` (the
   high-water mark of resident memory, what counts against a Binder pod's limit), and the RSS
-  left when the last cell has run (``VmRSS``);
+  left when the last cell has run (``VmRSS``) with its ``RssFile`` part: pages of shared
+  libraries (jaxlib, NumPy, vl-convert; about 0.16 GB), which every kernel maps and a pod's
+  memory limit counts once;
 * **time to first chart**: seconds from the kernel's start until a cell first outputs a chart
   (an SVG/PNG image or a widget view), i.e. what a reader waits after *Run All*;
 * the total execution time and the slowest cell.
 
 Two environments. By default, a reader's first run with nothing cached: ``JAX_PLATFORMS=cpu``,
-no persistent JAX compilation cache (the ``JAX_*CACHE*`` variables are dropped) and an empty
-``WORKBOOK_CACHE_DIR`` (no cached Vega bundle, :func:`workbook.ui.charts.enable_offline`).
+no persistent JAX compilation cache (the ``JAX_*CACHE*`` variables are dropped) and a new,
+empty ``WORKBOOK_CACHE_DIR`` per notebook (no cached Vega bundle,
+:func:`workbook.ui.charts.enable_offline`).
 With ``--binder``, what a reader gets on Binder: the variables of :data:`BINDER_ENV` (which
 ``binder/start`` exports; keep the two in step) and caches that ``binder/postBuild`` filled at
 image build time, here by executing every selected notebook once, unmeasured, into a
@@ -68,13 +71,20 @@ CHART_MIMES = ("image/svg+xml", "image/png", "application/vnd.jupyter.widget-vie
 
 
 def proc_status(pid: int) -> dict[str, float]:
-    """``VmHWM`` and ``VmRSS`` of a process, in bytes."""
+    """``VmHWM``, ``VmRSS`` and its ``RssAnon`` and ``RssFile`` parts of a process, in bytes."""
     out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, rest = line.partition(":")
-        if key in ("VmHWM", "VmRSS"):
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
             out[key] = float(rest.split()[0]) * 1024  # kB
     return out
+
+
+def first_line(source: str) -> str:
+    """A cell's first line of code, past comments and ``memory.free_compiled()``, to name it."""
+    lines = [x for x in source.splitlines() if x.strip()]
+    code = [x for x in lines if not x.lstrip().startswith("#") and "free_compiled(" not in x]
+    return (code or lines or [""])[0][:60]
 
 
 def has_chart(cell) -> bool:
@@ -111,13 +121,14 @@ def measure(path: Path, env: dict[str, str] | None = None) -> dict:
             c0, before = time.perf_counter(), proc_status(pid)["VmHWM"]
             client.execute_cell(cell, i)
             slowest = max(slowest, (time.perf_counter() - c0, i))
-            growth.append((proc_status(pid)["VmHWM"] - before, i, cell.source.splitlines()[0][:60] if cell.source else ""))
+            growth.append((proc_status(pid)["VmHWM"] - before, i, first_line(cell.source)))
             if first_chart is None and has_chart(cell):
                 first_chart = time.perf_counter() - t0
         total = time.perf_counter() - t0
         mem = proc_status(pid)
     return {"notebook": path.name, "peak_rss_gb": round(mem["VmHWM"] / 1e9, 3),
-            "final_rss_gb": round(mem["VmRSS"] / 1e9, 3), "kernel_start_s": round(started, 1),
+            "final_rss_gb": round(mem["VmRSS"] / 1e9, 3), "final_file_gb": round(mem["RssFile"] / 1e9, 3),
+            "kernel_start_s": round(started, 1),
             "first_chart_s": None if first_chart is None else round(first_chart, 1), "total_s": round(total, 1),
             "slowest_cell": slowest[1], "slowest_cell_s": round(slowest[0], 1),
             "peak_growth_by_cell": [{"cell": i, "gb": round(g / 1e9, 3), "first_line": line}
@@ -141,7 +152,12 @@ def main(argv: list[str]) -> int:
     extra = dict(kv.split("=", 1) for kv in args.env)
     with tempfile.TemporaryDirectory(prefix="bench-notebook-memory-") as tmp:
         cache = (args.cache_dir or Path(tmp)).resolve()
-        env = dict(binder_env(cache) if args.binder else first_run_env(cache), **extra)
+        if args.binder:
+            env = dict(binder_env(cache), **extra)
+            env_for = lambda p: env  # noqa: E731
+        else:  # each notebook a first run: its own empty cache directory
+            env = dict(first_run_env(cache / "<notebook>"), **extra)
+            env_for = lambda p: dict(env, WORKBOOK_CACHE_DIR=str(cache / p.stem))  # noqa: E731
         shown = {k: env[k] for k in sorted(env) if k in BINDER_ENV or k in extra or k.startswith(("JAX_", "XLA_"))}
         print(f"kernel environment: {' '.join(f'{k}={v}' for k, v in shown.items())}", file=sys.stderr, flush=True)
         if args.binder and not any((cache / "jax").glob("*")):
@@ -152,14 +168,15 @@ def main(argv: list[str]) -> int:
                     print(f"warm-up {p.name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
                 except Exception as exc:
                     print(f"warm-up {p.name}: FAILED ({type(exc).__name__})", file=sys.stderr, flush=True)
-        return report(paths, env, args.json, args.cells)
+        return report(paths, env_for, args.json, args.cells)
 
 
-def report(paths: list[Path], env: dict[str, str], as_json: bool, cells: bool) -> int:
+def report(paths: list[Path], env_for, as_json: bool, cells: bool) -> int:
+    """Measure each notebook in the environment ``env_for(path)`` and print the figures."""
     over = []
     for p in paths:
         try:
-            r = measure(p, env)
+            r = measure(p, env_for(p))
         except Exception as exc:  # one failing notebook does not hide the others' figures
             print(f"{p.name}: FAILED ({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})",
                   flush=True)
@@ -170,7 +187,8 @@ def report(paths: list[Path], env: dict[str, str], as_json: bool, cells: bool) -
         if as_json:
             print(json.dumps(r), flush=True)
         else:
-            print(f"{r['notebook']:40s} peak RSS {r['peak_rss_gb']:.2f} GB (after run {r['final_rss_gb']:.2f} GB); "
+            print(f"{r['notebook']:40s} peak RSS {r['peak_rss_gb']:.2f} GB (after run {r['final_rss_gb']:.2f} GB, "
+                  f"{r['final_file_gb']:.2f} of it shared library pages); "
                   f"first chart {r['first_chart_s']} s; run {r['total_s']} s "
                   f"(slowest: cell {r['slowest_cell']}, {r['slowest_cell_s']} s)", flush=True)
             if cells:

@@ -38,7 +38,7 @@ from workbook.errors import InputError
 from workbook.model import deployment
 from workbook.model.serving import RESOURCES
 from workbook.specs import Efficiency, workload
-from workbook.ui import SensitivityPanel, charts
+from workbook.ui import SensitivityPanel, charts, memory
 
 alt.renderers.enable("svg")        # static charts: offline, deterministic
 charts.enable_offline()            # interactive charts: the Vega bundle is inlined (cached on disk), no CDN
@@ -157,6 +157,7 @@ parts
 # fit in memory are left out; the tooltip names the resource that binds the decode step.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 small = catalog.model("llama-3-8b")
 batches = [1, 4, 16, 64, 256, 1024]
 contexts = [128, 512, 2048, 8192, 32768]
@@ -225,6 +226,7 @@ charts.critical_batch_chart(
 # every number is an `estimate` with a wide range, and no silicon has been measured.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 sram = ["nvidia_h100_sxm", "groq_lpu_v1", "cerebras_wse3", "fractile_imc"]
 w70 = workload("fp8", batch=64, input_tokens=2048, output_tokens=512)
 rows, layouts = [], {}
@@ -255,6 +257,7 @@ sram_view
 # faster than on 8 H100s (FP8, batch 1)? The answers are requirements, not predictions.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 llama2 = catalog.model("llama-2-70b")
 w_claim = workload("fp8", batch=1, input_tokens=1024, output_tokens=256)
 frac, e_f = catalog.chip("fractile_imc"), analysis.calibrated_efficiency("fractile_imc")[0]
@@ -298,6 +301,7 @@ for field in ("memory_bandwidth", "interconnect_latency"):
 # so a symmetric spread in the inputs is not a symmetric spread in the cost.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 w2 = workload("fp8", batch=64, input_tokens=2048, output_tokens=512, chips=2)
 mc = analysis.monte_carlo("nvidia_h100_sxm", model, w2, jax.random.key(0), n=512)
 tor = pd.DataFrame(analysis.tornado("nvidia_h100_sxm", model, w2))
@@ -375,6 +379,7 @@ pair_offline
 # Pick a chip, a model, a batch and a context; the bars are the elasticities of the chosen output.
 
 # %% tags=["nbval-ignore-output"]
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 panel = SensitivityPanel()
 display(panel.widget)
 

@@ -36,7 +36,7 @@ from workbook.econ import shift
 from workbook.econ.inference_share import DemandScenario, crossover_time, cumulative_inference_cost
 from workbook.econ.scaling_laws import SARDANA_2024, chinchilla_style_optimum, inference_aware_optimum, validate_target_loss
 from workbook.model import transformer
-from workbook.ui import charts
+from workbook.ui import charts, memory
 
 _ = alt.renderers.enable("svg")
 charts.enable_offline()  # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
@@ -74,6 +74,7 @@ print(f"r = {T_IN / T_OUT:g}:  T*_FLOP = 3 x {D:.3g} / {1 + T_IN / T_OUT:g} = {c
 # T^*_{\$} = \frac{K}{c_{out}}, \qquad K = \frac{6ND}{P\cdot\mathrm{MFU}\cdot 3600}\,\pi .$$
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 cost = shift.serving_cost(chip, model, w, eff)
 nb01 = analysis.compare_chips([H100], model, w)  # the figure of notebooks 01 and 02
 K = float(shift.training_cost_on_chip(N, D, chip))
@@ -238,6 +239,7 @@ charts.series_band_chart(prices, "years from today", "USD per M output tokens", 
 # stay differentiable, so its serving cost differs from the whole-chip one by a few percent).
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 loss_target = 1.947
 T_grid = np.logspace(11, 14, 7)
 n_chin = float(chinchilla_style_optimum(SARDANA_2024, loss_target)[0])
@@ -352,6 +354,7 @@ charts.series_band_chart(industry, "year", "yearly compute spend (USD)", log_y=T
 # a message instead. (Needs a live kernel.)
 
 # %% tags=["nbval-ignore-output"]
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 from workbook.ui import ShiftPanel
 
 panel = ShiftPanel(chip_ids=[H100, "google_tpu_v6e", "nvidia_b200_hgx", "amd_mi300x"], n_params=N, n_tokens=D,

@@ -36,7 +36,7 @@ import pandas as pd
 
 from workbook import catalog
 from workbook.econ import bargaining, commitments as cm, portfolio, sourcing as so
-from workbook.ui import SourcingPanel, charts
+from workbook.ui import SourcingPanel, charts, memory
 
 _ = alt.renderers.enable("svg")    # static charts: offline, deterministic
 charts.enable_offline()            # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
@@ -58,6 +58,7 @@ for field, note in so.LAB_NOTES.items():
 # reading: the outside option **is** the disagreement point.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 rub = {(d1, d2): float(bargaining.rubinstein_share(d1, d2)) for d1, d2 in [(0.9, 0.9), (0.9, 0.8), (0.8, 0.9), (0.99, 0.99)]}
 for (d1, d2), x in rub.items():
     print(f"Rubinstein first-proposer share, delta = ({d1}, {d2}): {x:.6f}")
@@ -135,6 +136,7 @@ options.round(3)
 # duality gap**: the allocation's sharp objective minus a lower bound from a feasible dual point.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 dis = so.disagreement(market, lab)
 mix = pd.DataFrame({"option": so.DISAGREEMENT_NAMES, "share": np.asarray(dis.shares)}).round(4)
 o = float(dis.objective) / (1 + lab.risk_aversion)
@@ -293,6 +295,7 @@ charts.stacked_share_chart(alloc, group_title="option", category_title="risk ave
 # coefficient of variation of 0.5 (all assumptions). Units: billions of on-demand dollars a year.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 k, p, cv, years = 0.6, 1.0, 0.5, 5.0
 q_reported = cm.AZURE_COMMITMENT_USD / years / 1e9 / k  # capacity in B USD of on-demand compute a year
 f_star = float(cm.critical_fractile(k, p))
@@ -350,6 +353,7 @@ after
 # price against the edited alternative's effective cost; the right one the lab's mix without NVIDIA.
 
 # %% tags=["nbval-ignore-output"]
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 panel = SourcingPanel()
 panel.widget
 

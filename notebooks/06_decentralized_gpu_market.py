@@ -33,7 +33,7 @@ from IPython.display import display
 
 from workbook import catalog
 from workbook.econ import market as mk
-from workbook.ui import charts
+from workbook.ui import charts, memory
 
 _ = alt.renderers.enable("svg")
 charts.enable_offline()  # the panel's interactive charts: the Vega bundle is inlined (cached on disk)
@@ -67,6 +67,7 @@ pd.DataFrame([{"number": k, "value": table[k].value, "range": f"{table[k].low:g}
 # $\mathrm{capex}\cdot\mathrm{CRF}/8760 + P\cdot\mathrm{draw}\cdot\mathrm{PUE}\cdot\$/\mathrm{kWh}$) it is the cost per token.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 hw = mk.market_hardware(table)
 cost_h = mk.unit_costs(table)
 per_token = pd.DataFrame([{"category": mk.WORKLOAD_LABELS[j], "group": LABEL[s], "value": float(cost_h[a] * hw.hours[a, b]),
@@ -104,6 +105,7 @@ charts.grouped_bar_chart(per_token[per_token.offered], "full cost, USD per M out
 # Newton's method; the margin over the full cost of a used hour is $1 - c_s/(u_s p_s)$.
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 params = mk.market_params(table)
 eq = mk.equilibrium_checked(params, hw)
 observed = {"neocloud": table["observed.h100_marketplace_usd_per_hour"], "decentralized": table["observed.rtx_4090_rental_usd_per_hour"]}
@@ -135,6 +137,7 @@ charts.stacked_share_chart(shares, group_title="supplier class", category_title=
 # percentiles over 48 draws of every ranged input of `market.csv` (log-uniform within its range).
 
 # %%
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 factors = np.round(np.linspace(1.0, 0.3, 15), 4)
 sweep = mk.hyperscaler_cost_sweep(params, hw, factors)
 bands = mk.hyperscaler_cost_sweep_bands(mk.sampled_params(48, seed=0, table=table), hw, factors)
@@ -189,6 +192,7 @@ charts.series_band_chart(cover, "hyperscalers' cost per chip-hour (x today)", "r
 # show a message instead of a chart. (Needs a live kernel.)
 
 # %% tags=["nbval-ignore-output"]
+memory.free_compiled()  # drop the programs compiled above: Binder gives ~2 GB to all kernels together
 from workbook.ui import MarketPanel
 
 panel = MarketPanel()

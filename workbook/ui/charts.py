@@ -56,12 +56,12 @@ def enable_offline(cache_dir: str | os.PathLike | None = None) -> None:
     CDN), with that bundle kept on disk between kernels.
 
     Altair builds the bundle with vl-convert, which starts a JavaScript engine to bundle Vega,
-    Vega-Lite and vega-embed: ~1.5 s and ~70 MB of the kernel's memory, every kernel. The
-    bundle depends only on the Altair and vl-convert versions (same bytes every time), so the
-    first call writes it to ``cache_dir`` (default ``$WORKBOOK_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/workbook`` or ``~/.cache/workbook``) and later kernels read it back:
-    the same JavaScript, so the charts are unchanged. Anything missing or unwritable falls
-    back to Altair's own call.
+    Vega-Lite and vega-embed: about 1.5 s and 0.07-0.09 GB of memory in every kernel. The
+    bundle depends only on the Altair and vl-convert versions (the same bytes every time), so
+    the first call writes it to ``cache_dir`` (default ``$WORKBOOK_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/workbook`` or ``~/.cache/workbook``) and later kernels read it back: the
+    same JavaScript, so the charts are unchanged. Anything missing or unwritable falls back to
+    Altair's own call.
     """
     chart = alt.JupyterChart
     if getattr(chart, "_is_offline", False):
