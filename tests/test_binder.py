@@ -73,6 +73,9 @@ def test_binder_layout():
                 assert re.search(r"^set -e", text, re.M), "binder/postBuild: errors are ignored without set -e"
             if script == "start":
                 assert text.rstrip().endswith('exec "$@"'), 'binder/start must end with exec "$@"'
+                code = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+                assert [ln for ln in code if ln.lstrip().startswith("exec")] == [code[-1]], \
+                    "binder/start: exec replaces the shell, so it must be the one and last command"
                 assert "JAX_PLATFORMS=cpu" in text, "binder/start: export JAX_PLATFORMS=cpu (no GPU-fallback warning in outputs)"
 
 
