@@ -476,8 +476,6 @@ def predict(rows: list[Measured], cal: dict | None) -> np.ndarray:
     return pred
 
 
-
-
 def fit_calibration(rows: list[Measured], steps: int = STEPS, families: list[str] | None = None,
                     posterior: bool = True) -> dict:
     """Fitted factors as a ``calibration.json`` dict, in three stages.

@@ -17,6 +17,7 @@ import statistics
 import numpy as np
 
 from workbook.calibration.measurements import Measured
+from workbook.calibration.tuning import TAIL_SCENARIOS
 
 # (a, b, what differs): pairs whose ratio isolates a resource (catalog specs, datasheets).
 PAIRS: tuple[tuple[str, str, str], ...] = (
@@ -65,8 +66,6 @@ def pair_summary(records: list[dict]) -> dict:
 
 
 # ---------------------------------------------------------------- scenario ratios
-
-TAIL_SCENARIOS = ("server", "interactive")
 
 
 def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:

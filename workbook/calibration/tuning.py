@@ -101,10 +101,14 @@ def best_throughput(chips, models, work, deployment, allowed, limits, given, eff
     ttft_lim, tpot_lim = limits
     ok = allowed & ((perf.fits > 0.5) | given[:, None])
     ok = ok & (perf.ttft <= ttft_lim[:, None]) & (perf.tpot <= tpot_lim[:, None])
-    tps = jnp.where(ok, perf.tokens_per_s_per_chip, -1.0)
-    idx = jnp.argmax(jax.lax.stop_gradient(tps), axis=1)
-    best = jnp.take_along_axis(tps, idx[:, None], axis=1)[:, 0]
+    best, idx = _best_point(jnp.where(ok, perf.tokens_per_s_per_chip, -1.0))
     return jnp.where(ok.any(axis=1), best, jnp.nan), idx
+
+
+def _best_point(tps):
+    """``(value, index)`` of each row's largest entry; the gradient flows through the chosen entry."""
+    idx = jnp.argmax(jax.lax.stop_gradient(tps), axis=1)
+    return jnp.take_along_axis(tps, idx[:, None], axis=1)[:, 0], idx
 
 
 best_throughput_jit = jax.jit(best_throughput)
@@ -134,9 +138,7 @@ def best_goodput(chips, models, work, deployment, allowed, limits, given, effs: 
     perf = _perf_grid(chips, models, work, effs, deployment)
     ok = allowed & ((perf.fits > 0.5) | given[:, None])
     good = _goodput_grid(chips, models, work, effs, deployment, *limits)
-    tps = jnp.where(ok & (good > 0), good, -1.0)
-    idx = jnp.argmax(jax.lax.stop_gradient(tps), axis=1)
-    best = jnp.take_along_axis(tps, idx[:, None], axis=1)[:, 0]
+    best, idx = _best_point(jnp.where(ok & (good > 0), good, -1.0))
     return jnp.where(best > 0, best, jnp.nan), idx
 
 

@@ -377,13 +377,15 @@ def latency_from_table(table: StepTable, w: Workload, d: Deployment, arrival_rat
     # the prompt's own prefill ends with the step that carries its last tokens, decode part included:
     # T_in / C full steps t_m when the prompt fills chunks, one step t_d + T_in delta when it does
     # not (max(1, T_in / C) t_d + T_in delta covers both; equal to S for T_in >= C)
-    fill = jnp.minimum(w.input_tokens / c, 1.0)
-    own = jnp.maximum(w.input_tokens / c, 1.0) * t_d + w.input_tokens * delta
+    share_of_chunk = w.input_tokens / c
+    fill, chunks = jnp.minimum(share_of_chunk, 1.0), jnp.maximum(share_of_chunk, 1.0)
+    room = jnp.maximum(c / w.input_tokens - 1.0, 0.0)  # other prompts that fit in its last chunk
+    own = chunks * t_d + w.input_tokens * delta
     # the step in progress when a request arrives: a decode step t_d, or (a time share rho_l) a step
     # carrying prefill, t_l = t_d + min(T_in, C) delta. Its residual R: mean sum(share t / 2), and the
     # p-th percentile of the two-point mixture of uniforms on [0, t_d] and [0, t_l]
     t_l = t_d + fill * c * delta
-    rho_l = jnp.clip(arrival_rate * jnp.maximum(w.input_tokens / c, 1.0) * t_l, 0.0, MAX_UTILISATION)
+    rho_l = jnp.clip(arrival_rate * chunks * t_l, 0.0, MAX_UTILISATION)
     align = 0.5 * ((1.0 - rho_l) * t_d + rho_l * t_l)
     r_low = p / ((1.0 - rho_l) / t_d + rho_l / t_l)  # the percentile when it falls below t_d
     r_high = t_l * jnp.maximum(1.0 - (1.0 - p) / jnp.maximum(rho_l, 1e-6), 0.0)
@@ -397,13 +399,13 @@ def latency_from_table(table: StepTable, w: Workload, d: Deployment, arrival_rat
     # prompts shorter than the chunk share it with those that arrived during the same step (about
     # Poisson(lambda 2 E[R]) of them; normal quantile, at most C / T_in - 1): their tokens lengthen it
     m = arrival_rate * 2.0 * align
-    k_p = jnp.clip(m + ndtri(p) * jnp.sqrt(m), 0.0, jnp.maximum(c / w.input_tokens - 1.0, 0.0))
+    k_p = jnp.clip(m + ndtri(p) * jnp.sqrt(m), 0.0, room)
     own_p = own + k_p * w.input_tokens * delta
     # the p-th percentile of R + waits lies between max(R_p, waits_p) and R_p + waits_p: taken as
     # max(R_p, E[R] + waits_p) (smoothed): the mean residual once a queue wait dominates
     ttft = own_p + softplus_max(r_p, align + w_pre + w_slot, _SMOOTH * s)
-    k_mean = jnp.minimum(m, jnp.maximum(c / w.input_tokens - 1.0, 0.0))
-    ttft_mean = align + own + k_mean * w.input_tokens * delta + mean_wait(rho_q, s_q, arrival_scv, cs2) + _slot_mean_wait(pt, w, holding, arrival_scv)
+    ttft_mean = (align + own + jnp.minimum(m, room) * w.input_tokens * delta + mean_wait(rho_q, s_q, arrival_scv, cs2)
+                 + _slot_mean_wait(pt, w, holding, arrival_scv))
     # TPOT: the harmonic mix of decode-only and chunked steps over the request's window
     share_mean = jnp.clip(rho, 0.0, MAX_UTILISATION)
     sd = busy_share_sd(rho, s, w.output_tokens * pt.tpot_mean, arrival_scv, cs2)
