@@ -90,7 +90,7 @@ print(f"a served FLOP costs {usd_per_served_flop / usd_per_training_flop:.2f} of
 # %% [markdown]
 # A prompt token costs a fifth of an output token or less: prefill runs at compute speed, decode
 # is bound by memory bandwidth. Since four of every five tokens are prompt tokens, a *served* FLOP
-# here costs about half a *training* FLOP, and the dollar crossover comes **after** the compute
+# here costs about 0.7 of a *training* FLOP, and the dollar crossover comes **after** the compute
 # crossover. The chart shows inference's share of lifetime compute and of lifetime dollars
 # (training and serving on H100s; the band is MFU 0.35–0.45, an assumption; the chip price cancels
 # since both run on it).
@@ -116,8 +116,8 @@ charts.series_band_chart(shares, "lifetime output tokens / training tokens (T/D)
 
 # %% [markdown]
 # **Takeaway:** counting the 2,048-token prompts, serving Llama-3-70B passes its training compute
-# after 0.6 D output tokens but its training bill only after about 1 D (roughly 0.9–1.3 D over the
-# MFU range): the dollar share lies below the compute share on the whole chart. **Where it stops:**
+# after 0.6 D output tokens but its training bill only after about 0.85 D (roughly 0.75–1 D over
+# the MFU range): the dollar share lies below the compute share on the whole chart. **Where it stops:**
 # this needs big batches. At batch 16 or less decode dominates the cost, a served FLOP costs more
 # than a training FLOP, and the dollar crossover comes first (the table below; batch 32 is about
 # even).
@@ -191,7 +191,7 @@ print(f"cost decline of a fixed model d = {decline:.3f}/yr; crossover after {t_s
 charts.spend_chart(paths, finding=f"Serving Llama-3-70B passes its ${K / 1e6:.1f}M training bill after {t_star:.1f} years")
 
 # %% [markdown]
-# **Takeaway:** in this scenario serving spend passes the training bill after about 1.2 years;
+# **Takeaway:** in this scenario serving spend passes the training bill after about a year;
 # section 6 shows which inputs move that date, and by how much over their ranges.
 
 # %% [markdown]
@@ -402,9 +402,9 @@ print(f"model shrink {ex3_shrink:.0f}x per year; a fixed model takes {ex3_years:
 # section 1: compute crossover by hand, 3D/(1+r) = 0.6 D; dollars after compute at batch 64 (every MFU)
 assert abs(comp.output_tokens - 0.6 * D) < 1e-6 * D
 assert all(share_usd[m][i] < share_compute[i] for m in share_usd for i in range(len(ratio)))
-assert all(0.8 < k * 1e6 / cost.usd_per_million_output_tokens / D < 1.35 for k in k_mfu.values())
-assert 0.85 < dollar.output_tokens / D < 1.25
-assert 0.4 < usd_per_served_flop / usd_per_training_flop < 0.75
+assert all(0.7 < k * 1e6 / cost.usd_per_million_output_tokens / D < 1.05 for k in k_mfu.values())
+assert 0.75 < dollar.output_tokens / D < 0.95
+assert 0.6 < usd_per_served_flop / usd_per_training_flop < 0.8
 assert cost.usd_per_million_input_tokens < 0.2 * cost.usd_per_million_decode_tokens
 # whole chips: the same $/M as notebooks 01/02
 assert abs(cost.usd_per_million_output_tokens / float(nb01["usd_per_million_tokens"][0]) - 1) < 1e-4 and cost.chips == 2

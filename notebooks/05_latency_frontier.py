@@ -173,14 +173,18 @@ grads
 
 # %% [markdown]
 # **Takeaway:** on an H100 serving Llama-3.1-8B, the faster each user must be served, the more
-# the answer is memory bandwidth: at 150 tokens/s per user 1 % more bandwidth buys more than 1 %
-# more goodput (faster steps, and room for more load within the TPOT target), about three times its
-# effect at 30 tokens/s per user, and more than compute does.
+# the answer is memory bandwidth: at 30 tokens/s per user 1 % more compute buys more goodput than
+# 1 % more bandwidth (large batches, long prefill chunks), at 150 tokens/s per user bandwidth buys
+# more than compute (small batches whose steps stream the weights). **Where it stops:** the sizes
+# of the elasticities depend on which configuration serves the target, a discrete choice: a
+# recalibration that moved Hopper's memory efficiency from 0.77 to 0.67 moved the frontier point
+# at 150 tokens/s per user from batch 256 to 512 and its bandwidth elasticity from 1.4 to 0.4; the
+# order of the two resources held at both targets.
 
 # %% tags=["checks"]
 e = grads.set_index("tokens/s per user")
-assert e.loc[150.0, "elasticity to bandwidth"] > max(1.0, e.loc[150.0, "elasticity to compute"])
-assert e.loc[150.0, "elasticity to bandwidth"] > 2 * e.loc[30.0, "elasticity to bandwidth"]
+assert e.loc[150.0, "elasticity to bandwidth"] > e.loc[150.0, "elasticity to compute"] > 0
+assert e.loc[30.0, "elasticity to compute"] > e.loc[30.0, "elasticity to bandwidth"] > 0
 
 # %% [markdown]
 # ## Explore
@@ -247,21 +251,22 @@ bw_scales, compute_scales = [0.5, 1.0, 2.0, 4.0], [0.25, 0.5, 1.0, 2.0]
 rm = disaggregation.regime_map(h100, l70, w70, eff, bw_scales, compute_scales)
 regime = pd.DataFrame([{"bandwidth_scale": a, "compute_scale": c, "ratio": float(rm["ratio"][i, j])}
                        for i, a in enumerate(bw_scales) for j, c in enumerate(compute_scales)])
-wins = regime[regime.ratio < 1]
+wins = regime[regime.ratio < 0.95]  # splitting saves more than 5 %
 bw_min = wins.bandwidth_scale.min()
-charts.split_regime_chart(regime, finding=f"Splitting wins in {len(wins)} of {len(regime)} cells: wherever the decode "
-                          f"chip has at least {bw_min:g}x the prefill chip's memory bandwidth")
+charts.split_regime_chart(regime, finding=f"Splitting saves over 5 % in {len(wins)} of {len(regime)} cells: wherever the "
+                          f"decode chip has at least {bw_min:g}x the prefill chip's memory bandwidth")
 
 # %% [markdown]
 # **Takeaway:** at the same TPOT, the decode chip's memory bandwidth decides: with at least the
-# threshold in the title, splitting wins whatever its compute; below it, never. (At the same
+# threshold in the title, splitting wins whatever its compute, by more than 40 %; below it, it
+# at best breaks even (within 1 %) and mostly loses. (At the same
 # *batch* — not shown — co-location on the better-balanced chip is often cheaper; the split pays
 # for interactivity.) This is the case for decode-specialised silicon: bandwidth per dollar,
 # not FLOP/s.
 
 # %% tags=["checks"]
 assert 0 < len(wins) < len(regime)
-assert (regime[regime.bandwidth_scale >= bw_min].ratio < 1).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 1).all()
+assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.6).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.99).all()
 
 # %% [markdown]
 # ## Does the queueing model predict measured servers?
@@ -284,10 +289,10 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # %% [markdown]
 # **Takeaway:** where most systems were measured — Llama-2-70B server, 34 systems — the model
 # predicts the cost of the latency limits within about 5 % (measured servers keep 93 % of their
-# offline throughput, the model 98 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
+# offline throughput, the model 95 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
-# interactive ratios come out 5–16 % high at the median (those of single systems scatter more:
+# interactive ratios come out 3–9 % high at the median (those of single systems scatter more:
 # the last column).
 
 # %% tags=["checks"]
@@ -295,7 +300,7 @@ r = ratios.set_index(["scenario", "model"])
 assert r.loc[("server", "llama-2-70b"), "systems"] >= 30 and abs(r.loc[("server", "llama-2-70b"), "error"]) < 0.06
 assert all(abs(r.loc[("server", m), "error"]) < 0.10 for m in ("llama-3.1-405b", "mixtral-8x7b", "llama-3.1-8b"))
 assert r.loc[("server", "deepseek-r1"), "error"] > 0.5 and r.error.abs().idxmax() == ("server", "deepseek-r1")
-assert all(0.05 < r.loc[("interactive", m), "error"] < 0.16 for m in ("llama-2-70b", "llama-3.1-405b"))
+assert all(0.0 < r.loc[("interactive", m), "error"] < 0.12 for m in ("llama-2-70b", "llama-3.1-405b"))
 
 # %% [markdown]
 # ## Exercises

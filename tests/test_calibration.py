@@ -105,10 +105,10 @@ def test_server_rows_are_predicted_by_the_queueing_model_and_meet_their_limits(r
     for i, r in enumerate(picks):
         j = int(idx[i])
         assert 0 < float(best[i]) < float(unloaded[i]), r.row_id
-        w = Workload(*(x[i, j] for x in work))
         d = Deployment(*(x[i, j] for x in dep))
         eff = type(effs)(*(x[i] for x in effs))
         chip, model = catalog.chip(r.chip_id), catalog.model(r.model_id)
+        w = tuning.capacity_batch(chip, model, Workload(*(x[i, j] for x in work)), d, False)
         g = latency.goodput(chip, model, w, eff, d, r.ttft_limit, r.tpot_limit)
         assert float(g.meets) == 1.0
         lat = latency.latency_percentiles(chip, model, w, eff, d, arrival_rate=0.999 * float(g.arrival_rate),

@@ -7,7 +7,10 @@ batch we predict the best output tokens/s per chip over a grid of batch sizes
 (:func:`workbook.model.deployment.candidate_deployments`: tensor, tensor x pipeline, pipeline,
 expert parallelism), subject to
 
-* memory: weights + KV cache + activations fit in 90 % of each chip's memory, and
+* memory: weights + KV cache + activations fit in 90 % of each chip's memory. A grid batch
+  that does not fit is cut to the most sequences that do (:func:`capacity_batch`): submitters
+  size the batch to fill memory (TensorRT-LLM's ``max_batch_size`` / KV-cache fraction, vLLM's
+  ``gpu_memory_utilization``), not to a power of two; and
 * ``server`` / ``interactive`` rows: the throughput is the **goodput** of each grid point under
   Poisson arrivals (:func:`workbook.model.latency.server_throughput_under_constraint`: the
   largest load whose p99 TTFT and p99 TPOT from the queueing model meet the row's limits, with
@@ -27,7 +30,7 @@ import numpy as np
 
 from workbook import catalog
 from workbook.calibration.measurements import Measured
-from workbook.model import latency, serving
+from workbook.model import latency, serving, sizing
 from workbook.model.deployment import LAYOUTS, candidate_deployments
 from workbook.specs import PRECISIONS, Deployment, Efficiency, Workload, stack
 
@@ -85,6 +88,21 @@ def stacked_inputs(rows: list[Measured]):
     return chips, models, work, deployment, jnp.asarray(np.stack(allowed)), limits, given
 
 
+def capacity_batch(chip, m, w: Workload, d: Deployment, given) -> Workload:
+    """``w`` with its batch cut to the replica's capacity, ``min(B, max_batch)``
+    (:func:`workbook.model.sizing.max_batch`), where the row does not give its batch and at
+    least one sequence fits; otherwise ``w`` unchanged (a point that does not fit stays
+    infeasible). Piecewise constant in the specs: the gradient of the cut batch is zero."""
+    cap = sizing.max_batch(chip, m, w, d)
+    cut = jnp.where(given | (cap < 1.0), w.batch, jnp.minimum(w.batch, cap))
+    return w._replace(batch=cut)
+
+
+_capacity_grid = jax.vmap(  # rows
+    jax.vmap(capacity_batch, in_axes=(None, None, 0, 0, None)),  # grid points of one row
+    in_axes=(0, 0, 0, 0, 0),
+)
+
 _perf_grid = jax.vmap(  # rows
     jax.vmap(serving.performance, in_axes=(None, None, 0, None, 0)),  # grid points of one row
     in_axes=(0, 0, 0, 0, 0),
@@ -97,6 +115,7 @@ def best_throughput(chips, models, work, deployment, allowed, limits, given, eff
     Rows with no feasible grid point get ``nan``. Differentiable in the specs and
     efficiencies (the gradient flows through the chosen grid point).
     """
+    work = _capacity_grid(chips, models, work, deployment, given)
     perf = _perf_grid(chips, models, work, effs, deployment)
     ttft_lim, tpot_lim = limits
     ok = allowed & ((perf.fits > 0.5) | given[:, None])
@@ -135,6 +154,7 @@ def best_goodput(chips, models, work, deployment, allowed, limits, given, effs: 
     the best point. ``nan`` where no point meets the limits at any load. Differentiable in the
     specs and efficiencies through the chosen point (implicit-function gradients of the load).
     """
+    work = _capacity_grid(chips, models, work, deployment, given)
     perf = _perf_grid(chips, models, work, effs, deployment)
     ok = allowed & ((perf.fits > 0.5) | given[:, None])
     good = _goodput_grid(chips, models, work, effs, deployment, *limits)

@@ -1,0 +1,69 @@
+"""The tuner of measured rows: a grid batch that does not fit is cut to the replica's capacity."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from workbook import calibration, catalog
+from workbook.calibration import fitting, measurements, tuning
+from workbook.model import serving, sizing
+from workbook.specs import PRECISIONS, Deployment, Efficiency, Workload
+
+
+def _workload(batch, precision="fp8", input_tokens=512.0, output_tokens=294.45, chips=8.0):
+    w, a, kv, integer = PRECISIONS[precision]
+    return Workload(batch=batch, input_tokens=input_tokens, output_tokens=output_tokens, chips=chips,
+                    weight_bits=w, activation_bits=a, kv_bits=kv, integer_math=integer)
+
+
+H100, LLAMA70 = catalog.chip("nvidia_h100_sxm"), catalog.model("llama-2-70b")
+TP8 = Deployment(8.0, 1.0, 1.0, 1.0)
+
+
+def test_a_batch_above_capacity_is_cut_to_the_most_that_fit():
+    # Llama-2-70B FP8 on 8x H100 (80 GB): ~3,900 sequences of 806 tokens fit, so 8,192 does not
+    w = _workload(8192.0)
+    cap = float(sizing.max_batch(H100, LLAMA70, w, TP8))
+    assert 1000 < cap < 8192
+    cut = tuning.capacity_batch(H100, LLAMA70, w, TP8, False)
+    assert float(cut.batch) == cap
+    assert float(serving.performance(H100, LLAMA70, cut, Efficiency(), TP8).fits) == 1.0
+    assert float(serving.performance(H100, LLAMA70, w, Efficiency(), TP8).fits) == 0.0
+    # a batch that fits, a batch the row gives, and a layout whose weights do not fit are left alone
+    assert float(tuning.capacity_batch(H100, LLAMA70, _workload(64.0), TP8, False).batch) == 64.0
+    assert float(tuning.capacity_batch(H100, LLAMA70, w, TP8, True).batch) == 8192.0
+    one = Deployment(1.0, 1.0, 1.0, 1.0)
+    w1 = _workload(8.0, precision="bf16", chips=1.0)  # 138 GB of weights on one 80 GB chip
+    assert float(sizing.max_batch(H100, LLAMA70, w1, one)) < 1
+    assert float(tuning.capacity_batch(H100, LLAMA70, w1, one, False).batch) == 8.0
+
+
+@pytest.fixture(scope="module")
+def capacity_bound_row():
+    rows = measurements.scenarios(measurements.read_rows())[0]
+    return next(r for r in rows if r.model_id == "llama-2-70b" and r.chip_id == "nvidia_h100_sxm"
+                and r.scenario == "offline" and r.batch is None and r.accelerators == 8)
+
+
+def test_the_tuner_fills_memory_where_throughput_grows_with_batch(capacity_bound_row):
+    # the best point of a capacity-bound row uses the largest batch that fits its layout, which
+    # is no power of two, and beats every power-of-two batch that fits (the grid alone)
+    r = capacity_bound_row
+    inputs = tuning.stacked_inputs([r])
+    chips, models, work, dep, allowed, limits, given = inputs
+    effs = fitting.row_efficiencies([r], calibration.calibration())
+    best, idx = tuning.best_throughput_jit(*inputs, effs)
+    j = int(idx[0])
+    eff = Efficiency(*(x[0] for x in effs))
+    d = Deployment(*(x[0, j] for x in dep))
+    w = Workload(*(x[0, j] for x in work))
+    chip, model = catalog.chip(r.chip_id), catalog.model(r.model_id)
+    chosen = float(tuning.capacity_batch(chip, model, w, d, False).batch)
+    assert chosen == float(sizing.max_batch(chip, model, w, d))
+    assert np.log2(chosen) % 1 != 0
+    perf = tuning._perf_grid(chips, models, work, effs, dep)
+    ok = np.asarray(allowed & (perf.fits > 0.5))
+    grid_best = float(np.max(np.where(ok, np.asarray(perf.tokens_per_s_per_chip), -1.0)))
+    assert float(best[0]) > grid_best > 0
+    again = serving.performance(chip, model, w._replace(batch=jnp.float32(chosen)), eff, d)
+    np.testing.assert_allclose(float(best[0]), float(again.tokens_per_s_per_chip), rtol=1e-5)
