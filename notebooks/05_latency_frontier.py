@@ -176,10 +176,10 @@ grads
 # the answer is memory bandwidth: at 30 tokens/s per user 1 % more compute buys more goodput than
 # 1 % more bandwidth (large batches, long prefill chunks), at 150 tokens/s per user bandwidth buys
 # more than compute (small batches whose steps stream the weights). **Where it stops:** the sizes
-# of the elasticities depend on which configuration serves the target, a discrete choice: a
-# recalibration that moved Hopper's memory efficiency from 0.77 to 0.67 moved the frontier point
-# at 150 tokens/s per user from batch 256 to 512 and its bandwidth elasticity from 1.4 to 0.4; the
-# order of the two resources held at both targets.
+# of the elasticities depend on which configuration serves the target, a discrete choice: over
+# the workbook's recalibrations the frontier point at 150 tokens/s per user has moved between
+# batch 128 and 512 and its bandwidth elasticity between 0.4 and 1.4, while the order of the two
+# resources held at both targets.
 
 # %% tags=["checks"]
 e = grads.set_index("tokens/s per user")
@@ -292,7 +292,7 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # offline throughput, the model 95 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
-# interactive ratios come out 3–9 % high at the median (those of single systems scatter more:
+# interactive ratios come out 4–9 % high at the median (those of single systems scatter more:
 # the last column).
 
 # %% tags=["checks"]

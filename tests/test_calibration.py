@@ -131,6 +131,25 @@ def test_an_old_calibration_file_with_tail_factors_still_loads(tmp_path, monkeyp
         assert fitting.calibration() is not None
 
 
+def test_a_file_from_before_the_group_imbalance_was_fitted_loads_it_as_balanced():
+    # files written before dp_imbalance was fitted have neither the factor nor its posterior entry:
+    # they load with balanced groups (1.0), and posterior samples keep it at 1.0
+    from workbook.calibration import posterior
+
+    cal = json.loads(SHIPPED)
+    assert 1.0 <= cal["dp_imbalance"] <= 1.85 and "dp_imbalance" in cal["posterior"]["names"]
+    del cal["dp_imbalance"]
+    post = cal["posterior"]
+    i = post["names"].index("dp_imbalance")
+    post["names"].pop(i)
+    post["map"].pop(i)
+    post["covariance"] = [row[:i] + row[i + 1:] for j, row in enumerate(post["covariance"]) if j != i]
+    assert fitting.efficiency_from_json(cal, "nvidia_blackwell").dp_imbalance == 1.0
+    samples = posterior.efficiency_samples(cal, "nvidia_blackwell", 16)
+    assert np.all(np.asarray(samples.dp_imbalance) == 1.0)
+    assert np.asarray(samples.memory).std() > 0  # the other factors still vary
+
+
 # --- a damaged calibration.json: the bare roofline with a warning, never a traceback --------
 
 SHIPPED = Path(fitting.CALIBRATION_FILE).read_text()
@@ -153,6 +172,7 @@ DAMAGED = {
     "no shared factor": (json.dumps({**json.loads(SHIPPED), "shared": {}}), "malformed (no 'compute_prefill' entry"),
     "a string factor": (json.dumps({**json.loads(SHIPPED), "moe": "high"}), "moe: 'high' is not a number"),
     "a factor of 0": (json.dumps({**json.loads(SHIPPED), "interconnect": 0}), "interconnect: 0 is out of range"),
+    "an imbalance below 1": (json.dumps({**json.loads(SHIPPED), "dp_imbalance": 0.5}), "dp_imbalance: 0.5 is out of range"),
     "binary": (b"\xff\xfe\x00\x01", "unreadable"),
 }
 

@@ -163,3 +163,29 @@ def test_cycle_bound_follows_the_workload(h100):
     assert serving.RESOURCES[int(decode.cycle_bound)] == "memory"
     assert serving.RESOURCES[int(prefill.cycle_bound)] == "compute"
     assert serving.RESOURCES[int(prefill.bound)] == "memory"
+
+
+def test_data_parallel_groups_wait_for_the_busiest_one():
+    # DeepSeek-R1 on 8 B200 with data-parallel attention (dp 8, ep 8): dp_imbalance scales what a
+    # group does with its own sequences -- attention math, dense matmuls, KV traffic -- and leaves
+    # the weights it streams and the routed experts alone; a layout without dp > 1 is untouched
+    b200, r1 = catalog.chip("nvidia_b200_hgx"), catalog.model("deepseek-r1")
+    w = workload("fp4", batch=2048.0, chips=8.0, input_tokens=800.0, output_tokens=3886.0)
+    dp, tp = deployment.Deployment(1.0, 1.0, 8.0, 8.0), deployment.Deployment(8.0, 1.0, 8.0, 1.0)
+    eff = Efficiency(temperature=0.5)
+    ctx = serving.decode_context(w)
+    for d in (dp, tp):
+        base = serving.decode_stage_times(b200, r1, w, d, eff, w.batch, ctx)
+        skew = serving.decode_stage_times(b200, r1, w, d, eff._replace(dp_imbalance=1.5), w.batch, ctx)
+        if d is tp:
+            np.testing.assert_allclose(np.asarray(skew), np.asarray(base), rtol=1e-6)
+            continue
+        weights = float(serving.stage_weight_bytes_read(r1, w, d, w.batch)) / float(b200.memory_bandwidth)
+        kv = float(base[1]) - weights
+        assert kv > 0.2 * float(base[1])  # the KV cache is a real share of the traffic here
+        assert float(skew[1]) == pytest.approx(weights + 1.5 * kv, rel=1e-5)
+        assert float(base[0]) < float(skew[0]) < 1.5 * float(base[0])  # experts are not scaled
+        assert float(skew[2]) == float(base[2]) and float(skew[3]) == float(base[3])
+    perf = [float(serving.performance(b200, r1, w, eff._replace(dp_imbalance=k), dp).tokens_per_s_per_chip)
+            for k in (1.0, 1.4, 1.85)]
+    assert perf[0] > perf[1] > perf[2] > perf[0] / 1.85

@@ -119,6 +119,7 @@ class Efficiency(NamedTuple):
     kernel_time: float = 0.0  # s of launch and synchronisation per kernel not hidden by the roofline
     kernels_per_layer: float = 0.0  # kernels one transformer layer launches (after fusion)
     comm_overlap: float = 0.0  # share of collective time hidden under compute and memory traffic (0..1)
+    dp_imbalance: float = 1.0  # max / mean work of data-parallel attention groups (1: balanced); dp > 1 only
 
 
 # Precision presets: (weight, activation, KV cache) bits per element and integer math.

@@ -58,7 +58,7 @@ from workbook.specs import Efficiency
 HARDWARE = ("compute_prefill", "compute_decode", "memory")  # per family, shrunk to the population
 RUNTIME = ("kernel_time", "step_overhead", "collective_latency")  # per family, prior of its runtime
 FITTED = HARDWARE + RUNTIME[:2]  # the per-family entries of calibration.json (with collective_latency)
-GLOBAL = ("interconnect", "moe", "temperature")
+GLOBAL = ("interconnect", "moe", "temperature", "dp_imbalance")
 FAMILY_LOGIT_SD = 1.0  # assumption: a family's odds of a hardware factor within e^(+-1) of the population's (1 sd)
 SHRINKAGE = 0.5 / FAMILY_LOGIT_SD**2  # weight of the squared family offsets in the negative log posterior
 STEPS = 400
@@ -92,6 +92,11 @@ PRIORS: dict[str, tuple[float, float, str]] = {
     "temperature": (0.02, 1.0, "overlap of math and memory traffic in the smooth roofline: 0 = perfect overlap, the "
                     "max of the two (Williams, Waterman & Patterson, 'Roofline', CACM 2009), 1 = none, their sum; "
                     "the physical range itself, identified by chips that differ in one resource (H100 vs H200)"),
+    "dp_imbalance": (1.0, 1.85, "max / mean tokens per data-parallel attention group, which every step waits for: "
+                     "1/0.541 = 1.85 measured for DeepSeek-V3 on 8x GB200 with attention DP8 + EP8, ISL 803 / OSL "
+                     "3,653, in-flight batching (25,664 of a 39,552 TPS speed of light); a balancing scheduler "
+                     "recovered 1.33x of it (NVIDIA/TensorRT-LLM tech blog 10, 'ADP Balance Strategy', 2025); "
+                     "1 = perfectly balanced groups"),
     "kernel_time": (0.5e-6, 6e-6, "s per kernel: ~1.3 us with CUDA graphs on H100 (Hazy Research, May 2025), "
                     "4-6 us per launch without graphs"),
     "step_overhead": (0.0, 2e-3, "s per decode step of scheduling and sampling outside the layers: several ms "
@@ -191,6 +196,7 @@ def _efficiencies(params, fam_idx, ranges):
         kernel_time=run[:, 0],
         kernels_per_layer=full(KERNELS_PER_LAYER),
         comm_overlap=full(Efficiency().comm_overlap),
+        dp_imbalance=full(_bounded("dp_imbalance", params["dp_imbalance"])),
     )
 
 
@@ -202,6 +208,7 @@ def _init(n_families: int):
         "interconnect": jnp.asarray(0.0, jnp.float32),
         "moe": jnp.asarray(0.0, jnp.float32),
         "temperature": jnp.asarray(0.0, jnp.float32),
+        "dp_imbalance": jnp.asarray(0.0, jnp.float32),
         "log_sigma": jnp.asarray(np.log(0.3), jnp.float32),
     }
 
@@ -274,6 +281,7 @@ def to_json(params, families) -> dict:
         "interconnect": _r4(_bounded("interconnect", params["interconnect"])),
         "moe": _r4(_bounded("moe", params["moe"])),
         "temperature": _r4(_bounded("temperature", params["temperature"])),
+        "dp_imbalance": _r4(_bounded("dp_imbalance", params["dp_imbalance"])),
         "collective_latency": _r4(prior_median("collective_latency")),
         "kernels_per_layer": KERNELS_PER_LAYER,
         "sigma_log_error": _r4(jnp.exp(params["log_sigma"])),
@@ -320,6 +328,7 @@ def _static_efficiency(cal: dict, family_name: str, layer_time: float) -> Effici
         compute_prefill=fr["compute_prefill"], compute_decode=fr["compute_decode"], memory=fr["memory"],
         interconnect=cal["interconnect"], moe=cal["moe"], collective_latency=cal.get("collective_latency", 1.0),
         temperature=cal.get("temperature", Efficiency().temperature), step_overhead=0.0, kernel_time=layer_time, kernels_per_layer=1.0 if layer_time > 0 else 0.0,
+        dp_imbalance=cal.get("dp_imbalance", Efficiency().dp_imbalance),
     )
 
 
@@ -341,6 +350,7 @@ def efficiency_from_json(cal: dict, family_name: str | None) -> Efficiency:
         collective_latency=fr.get("collective_latency", cal.get("collective_latency", 1.0)),
         step_overhead=fr.get("step_overhead", 0.0), kernel_time=fr.get("kernel_time", 0.0),
         kernels_per_layer=cal.get("kernels_per_layer", 0.0),
+        dp_imbalance=cal.get("dp_imbalance", Efficiency().dp_imbalance),  # absent from files before 2026-11-30
     )
 
 
@@ -379,7 +389,7 @@ def _checked_calibration(text: str) -> dict:
         except (TypeError, AttributeError, ValueError) as err:
             raise InputError(f"{where}: {type(err).__name__}") from None
         for field, value in eff._asdict().items():
-            require(f"{where}.{field}", value, low=0, low_open=field in _POSITIVE)
+            require(f"{where}.{field}", value, low=1 if field == "dp_imbalance" else 0, low_open=field in _POSITIVE)
     return cal
 
 

@@ -32,6 +32,7 @@ def parameter_names(params, families: list[str]) -> list[str]:
         "interconnect": np.array("interconnect", object),
         "moe": np.array("moe", object),
         "temperature": np.array("temperature", object),
+        "dp_imbalance": np.array("dp_imbalance", object),
         "log_sigma": np.array("log_sigma", object),
     }
     leaves = jax.tree.leaves({k: named[k] for k in params}, is_leaf=lambda x: isinstance(x, np.ndarray))
@@ -143,7 +144,8 @@ def efficiency_samples(cal: dict, family_name: str | None, n: int, seed: int = 0
         t = logit(_logit_terms(k, family_name if fitted else None))
         out[k] = value(k, t if fitted else t + fitting.FAMILY_LOGIT_SD * rng.standard_normal(n))
     for k in fitting.GLOBAL:
-        out[k] = value(k, logit({k: 1.0}))
+        # a file written before a global factor was fitted keeps that factor's value (no spread)
+        out[k] = value(k, logit({k: 1.0})) if k in names else np.full(n, getattr(base, k), np.float32)
     if family_name in fitting.STATIC_RUNTIME_FAMILIES:
         out.update({k: np.full(n, getattr(base, k), np.float32) for k in ("kernel_time", "step_overhead", "collective_latency")})
     else:

@@ -242,14 +242,25 @@ def _expert_shards(d: Deployment):
     return jnp.where(d.ep > 1.0 + 1e-6, d.ep, d.tp)
 
 
-def _flops_per_chip(matmul, attention, experts, d: Deployment):
+def group_imbalance(d: Deployment, eff: Efficiency):
+    """Work of the busiest data-parallel attention group over the mean, ``eff.dp_imbalance`` when
+    ``dp > 1``, else 1: the groups' tokens and contexts differ from step to step, and every step
+    waits for the slowest group at the expert all-to-all (TensorRT-LLM tech blog 10, 'ADP Balance
+    Strategy': mean/max tokens per group 0.541 for DeepSeek-V3 on 8x GB200 under in-flight
+    batching). It scales what a group does with its own sequences -- attention, dense matmuls and
+    KV-cache traffic -- not the weights it streams or the routed experts."""
+    return jnp.where(d.dp > 1.0 + 1e-6, eff.dp_imbalance, 1.0)
+
+
+def _flops_per_chip(matmul, attention, experts, d: Deployment, imbalance=1.0):
     """``(matmul, attention, expert)`` FLOPs of one chip: attention and dense matmuls split over
-    the ``tp * pp * dp`` chips, routed experts over ``pp * ep`` with expert parallelism (all
-    of a stage's chips, or every chip a lone request's tokens are routed to), else like dense."""
+    the ``tp * pp * dp`` chips (times the busiest group's share, ``imbalance``), routed experts
+    over ``pp * ep`` with expert parallelism (all of a stage's chips, or every chip a lone
+    request's tokens are routed to), else like dense."""
     g = d.tp * d.pp * d.dp
     expert_chips = d.pp * jnp.where(d.ep > 1.0 + 1e-6, d.ep, d.tp * d.dp)
     expert = experts / expert_chips
-    return (matmul - experts) / g + expert, attention / g, expert
+    return imbalance * (matmul - experts) / g + expert, imbalance * attention / g, expert
 
 
 def stage_weight_bytes_read(m: Model, w: Workload, d: Deployment, tokens):
@@ -267,8 +278,9 @@ def decode_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: Ef
     matmul = tf.decode_flops(m, batch, context) - attn
     experts = 2.0 * batch * tf.expert_matmul_params_per_token(m)
     weights = stage_weight_bytes_read(m, w, d, batch)
-    t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d), weights, eff.compute_decode, eff)
-    kv = tf.decode_kv_bytes(m, batch / d.dp, context, w.kv_bits)
+    imb = group_imbalance(d, eff)
+    t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d, imb), weights, eff.compute_decode, eff)
+    kv = imb * tf.decode_kv_bytes(m, batch / d.dp, context, w.kv_bits)
     t_mem = (weights + kv / (d.pp * _kv_shards(m, d))) / (chip.memory_bandwidth * eff.memory)
     t_comm = stage_communication_time(chip, m, d, eff, batch)
     t_over = (m.n_layers / d.pp) * eff.kernels_per_layer * eff.kernel_time + eff.step_overhead / d.pp
@@ -282,8 +294,9 @@ def prefill_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: E
     matmul = tf.prefill_flops(m, batch, w.input_tokens) - attn
     experts = 2.0 * tokens * tf.expert_matmul_params_per_token(m)
     weights = stage_weight_bytes_read(m, w, d, tokens)
-    t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d), weights, eff.compute_prefill, eff)
-    kv = tf.prefill_kv_bytes(m, batch / d.dp, w.input_tokens, w.kv_bits)
+    imb = group_imbalance(d, eff)
+    t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d, imb), weights, eff.compute_prefill, eff)
+    kv = imb * tf.prefill_kv_bytes(m, batch / d.dp, w.input_tokens, w.kv_bits)
     t_mem = (weights + kv / (d.pp * _kv_shards(m, d))) / (chip.memory_bandwidth * eff.memory)
     t_comm = stage_communication_time(chip, m, d, eff, tokens)
     t_over = (m.n_layers / d.pp) * eff.kernels_per_layer * eff.kernel_time
