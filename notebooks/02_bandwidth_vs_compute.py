@@ -371,7 +371,7 @@ pair_offline
 # **Takeaway:** the model gives every pair its direction — the chip with more bandwidth or a
 # larger domain is never predicted slower — and most of H200's gain over H100, but it
 # under-predicts what bandwidth buys on AMD (MI325X's measured 22–29 % comes out at 2–4 %), and
-# the same H100 → H200 pair measured 1.33 in one round and 1.12 in another. The error of a
+# the same H100 → H200 pair measured 1.32 in one round and 1.12 in another. The error of a
 # ratio, not of a single row, is how far to trust an elasticity printed above.
 #
 # ## Explore

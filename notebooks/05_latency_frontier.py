@@ -292,7 +292,7 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # offline throughput, the model 95 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
-# interactive ratios come out 4–9 % high at the median (those of single systems scatter more:
+# interactive ratios come out 5–9 % high at the median (those of single systems scatter more:
 # the last column).
 
 # %% tags=["checks"]

@@ -13,8 +13,15 @@ def test_packaged_table_rows_are_modelled_or_explained():
     rows = measurements.read_rows()
     ok, skipped = measurements.scenarios(rows)
     assert len(ok) + len(skipped) == len(rows) == 621
-    assert len(ok) >= 600  # 53 of them through the accelerator alias table
+    assert len(ok) >= 590  # 53 of them through the accelerator alias table
     assert all(reason for _, reason in skipped)
+    # MLPerf open-division rows (the model may be changed) are explained, not modelled: all 9, among
+    # them NVIDIA's depth-pruned and sparse Llama-2-70B on one H200 (rows 65 and 66)
+    open_rows = [i for i, reason in skipped if reason == measurements.OPEN_DIVISION_REASON]
+    assert len(open_rows) == 9 and all(rows[i]["trust_tier"] == "A-" for i in open_rows)
+    assert {"65", "66"} <= {rows[i]["row_id"] for i in open_rows}
+    assert any("DepthPruned" in rows[i]["source_path"] for i in open_rows)
+    assert not any(r.row_id in {"65", "66"} for r in ok)
 
 
 def test_dataset_profiles_fill_missing_lengths():

@@ -362,8 +362,18 @@ def _whole(field: str, raw, low: float, high: float) -> float | str:
     return x
 
 
+#: ``trust_tier`` of MLPerf open-division rows: the open division allows changing the model
+#: (NVIDIA's v4.1 H200 "DepthPruned" and "Sparse" Llama-2-70B), so a row there does not measure
+#: the model it names ("not comparable to closed", the table's README). Not modelled.
+OPEN_DIVISION_TIER = "A-"
+OPEN_DIVISION_REASON = ("MLPerf open division (trust_tier A-): the model may be changed (pruned, sparse), "
+                        "so the row does not measure the model it names")
+
+
 def scenario_from_row(i: int, r: dict) -> Measured | str:
     """A :class:`Measured` for row ``r``, or the reason it cannot be modelled."""
+    if cell_text(r.get("trust_tier")) == OPEN_DIVISION_TIER:
+        return OPEN_DIVISION_REASON
     chip_id, model_id = cell_text(r.get("chip_id")), cell_text(r.get("model_id"))
     per_accelerator, accelerator = 1.0, ""
     if not chip_id:
