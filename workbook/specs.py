@@ -113,7 +113,7 @@ class Efficiency(NamedTuple):
     memory: float = 1.0  # fraction of peak memory bandwidth reached
     interconnect: float = 1.0  # fraction of peak scale-up bandwidth reached
     collective_latency: float = 1.0  # multiplier on the chip's per-collective latency (software stack)
-    moe: float = 1.0  # efficiency of routed-expert matmuls relative to dense ones (grouped GEMMs, imbalance)
+    moe: float = 1.0  # efficiency of routed-expert math relative to dense matmuls (routing, permutation, imbalance)
     step_overhead: float = 0.0  # s per decode step outside the layers (scheduling, sampling)
     temperature: float = 0.1  # roofline overlap: 0 = perfect overlap (max), 1 = none (sum)
     kernel_time: float = 0.0  # s of launch and synchronisation per kernel not hidden by the roofline
