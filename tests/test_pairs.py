@@ -54,3 +54,26 @@ def test_scenario_ratio_cancels_the_offline_error():
     assert s["median_abs_error"] == pytest.approx((abs(0.92 / 0.94 - 1) + 0.0) / 2, abs=1e-3)
     i = out[("interactive", "llama-2-70b")]
     assert (i["systems"], i["measured_ratio"], i["predicted_ratio"]) == (1, 0.5, 0.6)
+
+
+def test_round_ratio_is_newest_over_oldest_round_of_the_same_system():
+    rows = [row("nvidia_h100_sxm", "offline", m, benchmark="MLPerf Inference v4.1") for m in (90.0, 100.0, 110.0)] + [
+        row("nvidia_h100_sxm", "offline", 125.0, benchmark="MLPerf Inference v5.0"),
+        row("nvidia_h100_sxm", "offline", 130.0, benchmark="MLPerf Inference v5.1"),
+        row("nvidia_h100_sxm", "offline", 500.0, benchmark="MLPerf Inference v5.1", accelerators=16.0),  # other shape
+        row("nvidia_h100_sxm", "offline", 140.0, benchmark="TensorRT-LLM perf overview"),  # not a round
+        row("nvidia_h200_sxm", "offline", 140.0, benchmark="MLPerf Inference v5.1")]  # one round only
+    pred = [100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 120.0]
+    (rec,) = pairs.round_ratios(rows, pred)
+    assert (rec["chip"], rec["accelerators"], rec["old"], rec["new"], rec["rows_old"], rec["rows_new"]) == (
+        "nvidia_h100_sxm", 8.0, "v4.1", "v5.1", 3, 1)
+    assert rec["measured_ratio"] == pytest.approx(1.3) and rec["predicted_ratio"] == pytest.approx(1.0)
+    assert pairs.round_summary([rec, {**rec, "measured_ratio": 0.9}]) == {
+        "n": 2, "median_abs_drift": pytest.approx(0.2), "max_ratio": pytest.approx(1.3)}
+    assert pairs.round_summary([]) == {"n": 0, "median_abs_drift": None, "max_ratio": None}
+
+
+def test_round_names_sort_as_versions_not_text():
+    assert pairs.mlperf_round("MLPerf Inference v5.1") == (5, 1)
+    assert pairs.mlperf_round("MLPerf Inference v10.0") > pairs.mlperf_round("MLPerf Inference v5.1")
+    assert pairs.mlperf_round("SGLang large-scale EP blog") is None

@@ -279,6 +279,10 @@ def cmd_calibrate(args) -> int:
     if ps and ps["n"]:
         print(f"chip pairs (measured vs predicted throughput ratio, one fitted calibration): {ps['n']} groups, median |error| "
               f"{100 * ps['median_abs_error']:.1f}%, within 10%: {100 * ps['within_10pct']:.0f}%")
+    rs = cal.get("round_summary")
+    if rs and rs["n"]:
+        print(f"same hardware in two MLPerf rounds (software drift the model cannot see): {rs['n']} systems, median "
+              f"|measured ratio - 1| {100 * rs['median_abs_drift']:.0f}%, largest ratio {rs['max_ratio']:.2f}")
     for r in cal.get("scenario_ratios", []):
         print(f"{r['scenario']}/offline {r['model']}: {r['systems']} systems, measured {r['measured_ratio']:.2f}, "
               f"predicted {r['predicted_ratio']:.2f} (queueing model; median |error| {100 * r['median_abs_error']:.0f}%)")

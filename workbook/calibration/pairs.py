@@ -3,8 +3,14 @@
 The direct test of "bandwidth versus compute": two chips measured in the same benchmark round,
 on the same model, scenario and precision, that differ mainly in one resource. H100 -> H200
 has the same compute and 1.43x the memory bandwidth (1.76x the capacity); MI300X -> MI325X the
-same; H200 -> B200 more of everything. If the model's sensitivities are right, the ratio of
-predicted tokens/s per accelerator matches the measured ratio, whatever the absolute error.
+same; H200 -> B200 more of everything; GB200 -> GB300 (Blackwell Ultra) 1.5x the FP4 compute
+at the same bandwidth, the one pair that moves compute alone. If the model's sensitivities are
+right, the ratio of predicted tokens/s per accelerator matches the measured ratio, whatever the
+absolute error.
+
+:func:`round_ratios` is the converse test: the same hardware in two MLPerf rounds, where only
+the software changed, so the model predicts a ratio of 1 and the measured ratio is the drift
+no spec-driven factor can follow.
 
 ``ratio = median(tokens/s per accelerator of chip b) / median(... of chip a)`` over the rows of
 one group, measured and predicted alike (the same rows on both sides).
@@ -12,6 +18,7 @@ one group, measured and predicted alike (the same rows on both sides).
 
 from __future__ import annotations
 
+import re
 import statistics
 
 import numpy as np
@@ -19,13 +26,16 @@ import numpy as np
 from workbook.calibration.measurements import Measured
 from workbook.calibration.tuning import TAIL_SCENARIOS
 
-# (a, b, what differs): pairs whose ratio isolates a resource (catalog specs, datasheets).
+# (a, b, what differs): pairs whose ratio isolates a resource (catalog specs, datasheets; the
+# GB300's doubled special-function-unit throughput for softmax exponentials: NVIDIA technical
+# blog "Making Softmax More Efficient with NVIDIA Blackwell Ultra", developer.nvidia.com).
 PAIRS: tuple[tuple[str, str, str], ...] = (
     ("nvidia_h100_sxm", "nvidia_h200_sxm", "same compute; 1.43x bandwidth, 1.76x capacity"),
     ("amd_mi300x", "amd_mi325x", "same compute; 1.13x bandwidth, 1.33x capacity"),
     ("nvidia_h200_sxm", "nvidia_b200_hgx", "2.3x BF16 compute, FP4 units; 1.67x bandwidth"),
     ("nvidia_b200_hgx", "nvidia_b300_hgx", "1.5x FP4 compute; same bandwidth; 1.5x capacity"),
     ("nvidia_b200_hgx", "nvidia_gb200", "same GPU in an NVL72 rack (scale-up domain 72)"),
+    ("nvidia_gb200", "nvidia_gb300", "1.5x FP4 compute, 2x softmax exponentials; same bandwidth; 1.55x capacity"),
 )
 GOAL = 0.10  # the issue's goal: predicted ratio within 10 % of the measured one
 
@@ -98,3 +108,53 @@ def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:
                     "predicted_ratio": round(statistics.median(pred), 3),
                     "median_abs_error": round(statistics.median(abs(p / m - 1.0) for m, p in v), 3)})
     return out
+
+
+# ---------------------------------------------------------------- round-over-round drift
+
+
+def mlperf_round(benchmark: str) -> tuple[int, ...] | None:
+    """``(4, 1)`` for ``"MLPerf Inference v4.1"``; ``None`` for any other source."""
+    m = re.fullmatch(r"MLPerf Inference v(\d+(?:\.\d+)*)", benchmark.strip())
+    return tuple(int(x) for x in m.group(1).split(".")) if m else None
+
+
+def round_ratios(rows: list[Measured], predicted) -> list[dict]:
+    """Software drift: the same hardware measured in two MLPerf rounds. For every system shape
+    (chip, accelerator count, model, scenario, precision) with rows in at least two rounds, the
+    ratio of the newest round's median tokens/s per accelerator to the oldest round's, measured
+    and predicted. The chips, the model and the dataset are the same, so the model -- which sees
+    specs and workload lengths, not the runtime's release -- predicts a ratio of 1; the measured
+    ratio is what software alone moved. It bounds how close any spec-driven fit can come to rows
+    pooled over rounds.
+
+    One record per system shape: ``{chip, accelerators, model, scenario, precision, old, new,
+    rows_old, rows_new, measured_ratio, predicted_ratio}`` (``old`` / ``new``: round names)."""
+    groups: dict[tuple, dict[tuple[int, ...], list[tuple[float, float]]]] = {}
+    for r, p in zip(rows, predicted):
+        version = mlperf_round(r.benchmark)
+        if version is None or not np.isfinite(p):
+            continue
+        key = (r.chip_id, r.accelerators, r.model_id, r.scenario, r.precision)
+        groups.setdefault(key, {}).setdefault(version, []).append((r.measured, float(p)))
+    out = []
+    for (chip, n, model, scenario, precision), by_round in sorted(groups.items()):
+        if len(by_round) < 2:
+            continue
+        old, new = min(by_round), max(by_round)
+        (mo, po), (mn, pn) = (tuple(map(statistics.median, zip(*by_round[v]))) for v in (old, new))
+        out.append({"chip": chip, "accelerators": n, "model": model, "scenario": scenario, "precision": precision,
+                    "old": "v" + ".".join(map(str, old)), "new": "v" + ".".join(map(str, new)),
+                    "rows_old": len(by_round[old]), "rows_new": len(by_round[new]),
+                    "measured_ratio": round(mn / mo, 3), "predicted_ratio": round(pn / po, 3)})
+    return out
+
+
+def round_summary(records: list[dict]) -> dict:
+    """``{"n", "median_abs_drift", "max_ratio"}`` of :func:`round_ratios` records: the median of
+    ``|measured_ratio - 1|`` (a fraction) and the largest measured ratio."""
+    if not records:
+        return {"n": 0, "median_abs_drift": None, "max_ratio": None}
+    return {"n": len(records),
+            "median_abs_drift": round(statistics.median(abs(r["measured_ratio"] - 1.0) for r in records), 3),
+            "max_ratio": max(r["measured_ratio"] for r in records)}

@@ -255,7 +255,8 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
                    f"uncertainty: Laplace approximation (Hessian of the negative log posterior); server and interactive rows: "
                    f"not fitted, predicted as the goodput of the queueing model (workbook.model.latency) under "
                    f"their p99 limits"),
-        "software_note": "MLPerf rows span software generations (e.g. H100 Llama-2-70B offline rose ~30% between rounds); the fit averages over them.",
+        "software_note": ("MLPerf rows span software generations: the same hardware rose by up to ~50% between rounds "
+                          "(round_ratios); the fit averages over them."),
         "dataset_profiles": {k: v.describe() for k, v in measurements.DATASET_PROFILES.items()},
     }
     # sensitivity fidelity: both chips of a pair predicted with the same fitted factors, so the
@@ -263,6 +264,8 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
     cal["pairs"] = pairs.pair_ratios(rows, fitted)
     cal["pairs_summary"] = pairs.pair_summary(cal["pairs"])
     cal["scenario_ratios"] = pairs.scenario_ratios(rows, fitted)
+    cal["round_ratios"] = pairs.round_ratios(rows, fitted)  # the same hardware in two rounds: software drift
+    cal["round_summary"] = pairs.round_summary(cal["round_ratios"])
     cal["errors"] = {
         "roofline": _summaries(rows, roof),
         "calibrated_in_sample": _summaries(rows, fitted),
