@@ -77,3 +77,14 @@ def test_round_names_sort_as_versions_not_text():
     assert pairs.mlperf_round("MLPerf Inference v5.1") == (5, 1)
     assert pairs.mlperf_round("MLPerf Inference v10.0") > pairs.mlperf_round("MLPerf Inference v5.1")
     assert pairs.mlperf_round("SGLang large-scale EP blog") is None
+
+
+def test_round_floor_is_the_error_of_each_systems_own_median():
+    # one shape in two rounds (three rows), one shape in a single round: only the first counts
+    rows = [row("nvidia_h100_sxm", "offline", m, benchmark=b) for m, b in (
+        (100.0, "MLPerf Inference v4.1"), (100.0, "MLPerf Inference v4.1"), (150.0, "MLPerf Inference v5.1"))] + [
+        row("nvidia_h200_sxm", "offline", 70.0), row("nvidia_h200_sxm", "offline", 130.0)]
+    f = pairs.round_floor(rows)
+    assert f["rows"] == 3  # median 100: errors 0, 0, 1/3
+    assert f["mdape"] == 0.0 and f["mean_ape"] == pytest.approx(100 * (1 / 3) / 3, abs=0.1)
+    assert pairs.round_floor(rows[3:]) == {"rows": 0, "mdape": None, "mean_ape": None}

@@ -283,6 +283,10 @@ def cmd_calibrate(args) -> int:
     if rs and rs["n"]:
         print(f"same hardware in two MLPerf rounds (software drift the model cannot see): {rs['n']} systems, median "
               f"|measured ratio - 1| {100 * rs['median_abs_drift']:.0f}%, largest ratio {rs['max_ratio']:.2f}")
+        fl = rs.get("floor") or {}
+        if fl.get("rows"):
+            print(f"  floor on their {fl['rows']} rows (each predicted by its own system's median): MdAPE {fl['mdape']}%, "
+                  f"mean {fl['mean_ape']}%")
     for r in cal.get("scenario_ratios", []):
         print(f"{r['scenario']}/offline {r['model']}: {r['systems']} systems, measured {r['measured_ratio']:.2f}, "
               f"predicted {r['predicted_ratio']:.2f} (queueing model; median |error| {100 * r['median_abs_error']:.0f}%)")

@@ -158,3 +158,27 @@ def round_summary(records: list[dict]) -> dict:
     return {"n": len(records),
             "median_abs_drift": round(statistics.median(abs(r["measured_ratio"] - 1.0) for r in records), 3),
             "max_ratio": max(r["measured_ratio"] for r in records)}
+
+
+def round_floor(rows: list[Measured]) -> dict:
+    """The least error any model of specs and workload could reach on the rows of systems
+    measured in more than one MLPerf round: each such row predicted by the median of its own
+    system shape (chip, accelerator count, model, scenario, precision, lengths, batch and
+    limits -- everything such a model sees), pooled over rounds and sources.
+
+    ``{"rows", "mdape" (percent), "mean_ape" (percent)}``; zeros of ``rows`` give ``None``."""
+    def shape(r: Measured):
+        return (r.chip_id, r.accelerators, r.model_id, r.scenario, r.precision, r.input_tokens, r.output_tokens,
+                r.batch, r.ttft_limit, r.tpot_limit)
+
+    values: dict[tuple, list[float]] = {}
+    rounds: dict[tuple, set] = {}
+    for r in rows:
+        values.setdefault(shape(r), []).append(r.measured)
+        if mlperf_round(r.benchmark) is not None:
+            rounds.setdefault(shape(r), set()).add(r.benchmark)
+    ape = [abs(statistics.median(values[shape(r)]) / r.measured - 1.0) for r in rows if len(rounds.get(shape(r), ())) > 1]
+    if not ape:
+        return {"rows": 0, "mdape": None, "mean_ape": None}
+    return {"rows": len(ape), "mdape": round(100 * statistics.median(ape), 1),
+            "mean_ape": round(100 * sum(ape) / len(ape), 1)}

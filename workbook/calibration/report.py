@@ -265,7 +265,7 @@ def build_calibration(out: str | Path | None = None, folds: int = 5, steps: int 
     cal["pairs_summary"] = pairs.pair_summary(cal["pairs"])
     cal["scenario_ratios"] = pairs.scenario_ratios(rows, fitted)
     cal["round_ratios"] = pairs.round_ratios(rows, fitted)  # the same hardware in two rounds: software drift
-    cal["round_summary"] = pairs.round_summary(cal["round_ratios"])
+    cal["round_summary"] = {**pairs.round_summary(cal["round_ratios"]), "floor": pairs.round_floor(rows)}
     cal["errors"] = {
         "roofline": _summaries(rows, roof),
         "calibrated_in_sample": _summaries(rows, fitted),
