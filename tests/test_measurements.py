@@ -84,6 +84,7 @@ def test_llama31_8b_output_follows_the_documented_character_count():
     ("latency_constraint", "TTFT<=1.2.3 ms", "cannot read the TTFT limit"),
     ("latency_constraint", "TTFT < 2000", "the TTFT limit 2000 has no unit"),
     ("chip_id", "x\n" * 50, "chip x?x?x?"),
+    ("platform", "TP16", "documents TP16, which does not divide the row's 8 accelerators"),
 ])
 def test_bad_rows_are_skipped_with_a_reason(field, value, reason):
     r = {"chip_id": "nvidia_h100_sxm", "accelerator_count": "8", "model_id": "llama-2-70b", "precision_id": "fp8",
@@ -183,3 +184,25 @@ def test_directories_missing_and_oversized_files_are_refused(tmp_path, monkeypat
 def test_byte_order_mark_is_accepted(tmp_path):
     p = _csv(tmp_path, ("\ufeff" + HEADER + "\n").encode("utf-8"), mode="wb")
     assert measurements.read_rows(p) == []
+
+
+@pytest.mark.parametrize("platform,chip,tp", [
+    ("TP8", "nvidia_h100_sxm", 8), ("TP1", "nvidia_h200_sxm", 1), ("TP8 (EP per doc defaults)", "nvidia_b200_hgx", 8),
+    ("TP 4", "nvidia_gb200", 4),
+    ("TP24 NeuronCores (Tensor Parallel)", "aws_inferentia2", 12),  # two NeuronCores per chip
+    ("TP32 NeuronCores (Tensor Parallel)", "aws_trainium1", 16),
+    ("TP8 NeuronCores", "nvidia_h100_sxm", None),  # cores of a chip the table does not know: tuned
+    ("TP4 PP2", "nvidia_h100_sxm", None), ("TP2 x DP4", "nvidia_h100_sxm", None),  # more than TP: tuned
+    ("XE9680L_B200_SXM_180GBx8_TRT", "nvidia_b200_hgx", None), ("", "nvidia_h100_sxm", None),
+    ("TPU v5e", "nvidia_h100_sxm", None), ("TP8x", "nvidia_h100_sxm", None),
+])
+def test_documented_tensor_parallel_degree_is_read_from_the_platform(platform, chip, tp):
+    assert measurements.documented_tp(platform, 24.0 if "Neuron" in platform and "inferentia" in chip else
+                                      (16.0 if "Neuron" in platform else 8.0), chip) == tp
+
+
+def test_packaged_tensorrt_llm_rows_carry_their_documented_layout():
+    ok, _ = measurements.scenarios(measurements.read_rows())
+    trt = [r for r in ok if r.benchmark == "TensorRT-LLM perf overview"]
+    assert trt and all(r.tp == r.accelerators for r in trt)  # every table row is one TP replica
+    assert not any(r.tp for r in ok if r.benchmark.startswith("MLPerf"))  # MLPerf systems name no layout

@@ -1,5 +1,7 @@
 """The tuner of measured rows: a grid batch that does not fit is cut to the replica's capacity."""
 
+import dataclasses
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -67,3 +69,20 @@ def test_the_tuner_fills_memory_where_throughput_grows_with_batch(capacity_bound
     assert float(best[0]) > grid_best > 0
     again = serving.performance(chip, model, w._replace(batch=jnp.float32(chosen)), eff, d)
     np.testing.assert_allclose(float(best[0]), float(again.tokens_per_s_per_chip), rtol=1e-5)
+
+
+def test_a_documented_layout_is_the_only_one_searched():
+    # TensorRT-LLM's Llama-3.1-405B row on 8x H100 documents TP8: the tuner may pick any batch,
+    # but only tensor parallelism over all 8 chips (before, it chose pipeline parallelism, which
+    # the table did not measure); a row without a documented degree keeps every layout
+    rows = measurements.scenarios(measurements.read_rows())[0]
+    r = next(r for r in rows if r.model_id == "llama-3.1-405b" and r.chip_id == "nvidia_h100_sxm" and r.tp == 8.0)
+    _, dep, allowed = tuning.grid(r)
+    used = {tuple(x) for x in dep[allowed]}
+    assert used and all(d[0] == 8.0 and d[1] == 1.0 for d in used)
+    _, dep_free, allowed_free = tuning.grid(dataclasses.replace(r, tp=None))
+    assert any(d[1] > 1.0 for d in dep_free[allowed_free])
+    # a degree the layout rules cannot build (40 heads over 12 chips) leaves the row tuned
+    pts = [(1.0, Deployment(4.0, 1.0, 1.0, 1.0)), (1.0, Deployment(2.0, 2.0, 1.0, 1.0))]
+    assert tuning.documented_layouts(dataclasses.replace(r, tp=12.0), pts) == pts
+    assert tuning.documented_layouts(dataclasses.replace(r, tp=4.0), pts) == pts[:1]

@@ -151,6 +151,7 @@ class Measured:
     source: str
     benchmark: str
     accelerator: str = ""  # the row's accelerator name, when its chip came from the alias table
+    tp: float | None = None  # tensor-parallel degree the source documents (``platform`` "TP8"); None: tuned
 
 
 #: Largest file :func:`read_rows` reads (bytes), and most rows: 10,000 rows take about 0.5 GB
@@ -434,13 +435,44 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         ttft, tpot = latency_limits(cell_text(r.get("latency_constraint")))
     except InputError as err:
         return str(err)
+    tp = documented_tp(cell_text(r.get("platform")), count * per_accelerator, chip_id)
+    if isinstance(tp, str):
+        return tp
     return Measured(
         row=i, row_id=label(cell_text(r.get("row_id")) or i + 1), chip_id=chip_id, model_id=model_id, precision=prec,
         scenario=kind, accelerators=count * per_accelerator, input_tokens=t_in, output_tokens=t_out,
         batch=batch, ttft_limit=ttft, tpot_limit=tpot,
         measured=value / per_accelerator, source=label(cell_text(r.get("source_family")) or cell_text(r.get("benchmark"))),
         benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
+        tp=None if tp is None else float(tp),
     )
+
+
+_TP_ONLY = re.compile(r"TP\s*(\d+)(?![\w.])(.*)", re.S)
+#: NeuronCores per chip, for layouts the AWS Neuron tables give in cores ("TP24 NeuronCores"):
+#: two NeuronCore-v2 per Inferentia2 chip and per Trainium chip (AWS Neuron documentation,
+#: "Inferentia2 Architecture" and "Trainium Architecture").
+NEURON_CORES_PER_CHIP = {"aws_inferentia2": 2, "aws_trainium1": 2}
+
+
+def documented_tp(platform: str, accelerators: float, chip_id: str = "") -> int | None | str:
+    """The tensor-parallel degree, in chips, a row's ``platform`` documents -- ``"TP8"``, ``"TP8
+    (EP per doc defaults)"``, ``"TP24 NeuronCores"`` (cores, converted with
+    :data:`NEURON_CORES_PER_CHIP`) -- or ``None`` when it documents none or more than tensor
+    parallelism (a pipeline or data-parallel split, e.g. ``"TP4 PP2"``, is left to the tuner); a
+    reason string when the degree cannot run on the row's accelerators."""
+    m = _TP_ONLY.fullmatch(platform.strip())
+    if not m or re.search(r"\b(PP|DP)\s*\d", m.group(2)):
+        return None
+    tp = int(m.group(1))
+    if re.search(r"neuron\s*cores?", m.group(2), re.I):
+        cores = NEURON_CORES_PER_CHIP.get(chip_id)
+        if cores is None or tp % cores:
+            return None
+        tp //= cores
+    if tp < 1 or accelerators % tp:
+        return f"platform {label(platform, 40)!r} documents TP{tp}, which does not divide the row's {accelerators:g} accelerators"
+    return tp
 
 
 def scenarios(rows: list[dict]) -> tuple[list[Measured], list[tuple[int, str]]]:

@@ -18,7 +18,9 @@ expert parallelism), subject to
   throughput. Nothing about the tail is fitted.
 
 Where the row gives a batch, that batch on all of the row's accelerators is used, with the
-best layout. The whole table of rows x grid points is one ``jax.vmap`` of
+best layout. Where the source documents its tensor-parallel degree (``platform`` "TP8", as the
+TensorRT-LLM performance tables do), only layouts with that degree and no pipeline split are
+searched: the prediction is of the deployment that was measured, not of a better one. The whole table of rows x grid points is one ``jax.vmap`` of
 :func:`workbook.model.serving.performance`.
 """
 
@@ -39,6 +41,16 @@ BATCH_GRID = 2.0 ** np.arange(0, 14)
 CHIP_GRID = 2.0 ** np.arange(0, 11)
 
 
+def documented_layouts(m: Measured, points: list[tuple[float, Deployment]]) -> list[tuple[float, Deployment]]:
+    """The ``(batch, layout)`` grid points a row's source documents: tensor parallelism of degree
+    ``m.tp`` with no pipeline split. All of ``points`` when the row documents none, or when no
+    point has that degree (a degree that does not divide the model's heads, which the runtime
+    pads -- AWS Neuron's TP24 over 40 heads -- is outside the layout rules, so the row stays tuned)."""
+    if m.tp is None:
+        return points
+    return [(b, d) for b, d in points if d.tp == m.tp and d.pp == 1.0] or points
+
+
 def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(batch, deployment (n, 4: tp, pp, ep, dp), allowed)`` arrays over the search grid for row ``m``."""
     chip, model = catalog.chip(m.chip_id), catalog.model(m.model_id)
@@ -48,14 +60,14 @@ def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     b = np.ones(n)
     dep = np.ones((n, 4))
     allowed = np.zeros(n, dtype=bool)
-    k = 0
+    points = []
     for batch in batches:
         for g in ([float(m.accelerators)] if m.batch is not None else gs):
             if m.batch is None and (g > m.accelerators or m.accelerators % g):
                 continue
-            for _, d in candidate_deployments(chip, model, int(g), batch):
-                b[k], dep[k], allowed[k] = batch, tuple(d), True
-                k += 1
+            points += [(batch, d) for _, d in candidate_deployments(chip, model, int(g), batch)]
+    for k, (batch, d) in enumerate(documented_layouts(m, points)):
+        b[k], dep[k], allowed[k] = batch, tuple(d), True
     return b, dep, allowed
 
 
