@@ -88,3 +88,16 @@ def test_round_floor_is_the_error_of_each_systems_own_median():
     assert f["rows"] == 3  # median 100: errors 0, 0, 1/3
     assert f["mdape"] == 0.0 and f["mean_ape"] == pytest.approx(100 * (1 / 3) / 3, abs=0.1)
     assert pairs.round_floor(rows[3:]) == {"rows": 0, "mdape": None, "mean_ape": None}
+
+
+def test_matched_errors_compare_a_scenario_with_the_offline_rows_of_the_same_systems():
+    rows = [row("nvidia_h100_sxm", "offline", 100.0), row("nvidia_h100_sxm", "server", 100.0),
+            row("nvidia_h200_sxm", "offline", 100.0), row("nvidia_h200_sxm", "server", 100.0),
+            row("nvidia_b200_hgx", "offline", 100.0),  # offline only: not in the comparison
+            row("nvidia_h200_sxm", "interactive", 100.0)]
+    pred = [110.0, 130.0, 90.0, 100.0, 200.0, 150.0]
+    m = pairs.matched_scenario_errors(rows, np.array(pred))
+    assert m["server"] == {"systems": 2, "rows": 2, "mdape": 15.0, "offline_rows": 2, "offline_mdape": 10.0}
+    assert m["interactive"] == {"systems": 1, "rows": 1, "mdape": 50.0, "offline_rows": 1, "offline_mdape": 10.0}
+    assert pairs.matched_scenario_errors(rows[4:5], [200.0])["server"] == {
+        "systems": 0, "rows": 0, "mdape": None, "offline_rows": 0, "offline_mdape": None}

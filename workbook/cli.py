@@ -275,6 +275,11 @@ def cmd_calibrate(args) -> int:
     e = cal["errors"]
     for k, v in e.items():
         print(f"{k:28} MdAPE {v['mdape']}%  within 25% {v['within_25pct']}  offline MdAPE {v['offline_mdape']}%")
+    for name, v in e.items():
+        for s, m in v.get("matched_systems", {}).items():
+            if m["rows"] and m["mdape"] is not None and m["offline_mdape"] is not None:
+                print(f"{name:28} {s} rows {m['mdape']}% vs offline rows of the same {m['systems']} systems "
+                      f"{m['offline_mdape']}%")
     ps = cal.get("pairs_summary")
     if ps and ps["n"]:
         print(f"chip pairs (measured vs predicted throughput ratio, one fitted calibration): {ps['n']} groups, median |error| "

@@ -110,6 +110,38 @@ def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:
     return out
 
 
+def _system(r: Measured) -> tuple:
+    """One measured system: round, chip, accelerator count, model, precision and source."""
+    return (r.benchmark, r.chip_id, r.accelerators, r.model_id, r.precision, r.source)
+
+
+def matched_scenario_errors(rows: list[Measured], predicted) -> dict:
+    """The tail-latency rows against the offline rows **of the same systems**: for ``server``
+    and ``interactive``, the MdAPE (percent) of that scenario's rows and of the offline rows of
+    the systems measured both ways (:func:`_system`), and the number of each. The comparison
+    the whole-table figures blur: the offline rows also hold vendor tables with exact lengths and
+    documented layouts that have no server counterpart.
+
+    ``{scenario: {"systems", "rows", "mdape", "offline_rows", "offline_mdape"}}`` (``None``
+    MdAPEs where nothing was predicted)."""
+    by_system: dict[tuple, set] = {}
+    for r in rows:
+        by_system.setdefault(_system(r), set()).add(r.scenario)
+
+    def mdape(sel):
+        ape = [abs(p / r.measured - 1.0) for r, p in sel if np.isfinite(p)]
+        return round(100 * statistics.median(ape), 2) if ape else None
+
+    out = {}
+    for s in TAIL_SCENARIOS:
+        both = [(r, float(p)) for r, p in zip(rows, predicted) if {"offline", s} <= by_system[_system(r)]]
+        tail = [x for x in both if x[0].scenario == s]
+        off = [x for x in both if x[0].scenario == "offline"]
+        out[s] = {"systems": len({_system(r) for r, _ in tail}), "rows": len(tail), "mdape": mdape(tail),
+                  "offline_rows": len(off), "offline_mdape": mdape(off)}
+    return out
+
+
 # ---------------------------------------------------------------- round-over-round drift
 
 

@@ -42,6 +42,7 @@ def _summaries(rows, pred) -> dict:
         "by_source": fitting.grouped_errors(rows, pred, lambda r: r.benchmark or r.source),
         "by_chip": fitting.grouped_errors(rows, pred, lambda r: r.chip_id),
         "by_scenario": fitting.grouped_errors(rows, pred, lambda r: r.scenario),
+        "matched_systems": pairs.matched_scenario_errors(rows, pred),
     }
 
 
