@@ -370,7 +370,7 @@ pair_offline
 # %% [markdown]
 # **Takeaway:** the model gives every pair its direction — the chip with more bandwidth or a
 # larger domain is never predicted slower — and most of H200's gain over H100, but it
-# under-predicts what bandwidth buys on AMD (MI325X's measured 22–29 % comes out at 2–3 %), and
+# under-predicts what bandwidth buys on AMD (MI325X's measured 22–29 % comes out at 2–4 %), and
 # the same H100 → H200 pair measured 1.32 in one round and 1.12 in another. The error of a
 # ratio, not of a single row, is how far to trust an elasticity printed above.
 #
@@ -384,7 +384,7 @@ gb300
 
 # %% [markdown]
 # **Takeaway:** on Llama-3.1-405B the model's compute sensitivity is close (offline measured
-# 1.06, predicted 1.16), but on DeepSeek-R1 the GB300 measured 1.47× the GB200 offline and the
+# 1.06, predicted 1.17), but on DeepSeek-R1 the GB300 measured 1.47× the GB200 offline and the
 # model gives it 1.05×: in the model, DeepSeek-R1's decode is dominated by MLA attention at FP8,
 # which Blackwell Ultra does not speed up; the measurement says something that does scale with
 # the GB300 (its FP4 rate, its exponentials, its 1.55× memory) limits the GB200. The model has
@@ -489,7 +489,7 @@ assert abs(ans["value"] / h200_bw - 1) < 0.05
 # chip pairs: direction always right; AMD under-predicted
 assert (pair_offline.predicted_ratio >= 0.98).all()
 amd = pair_offline[pair_offline.a == "amd_mi300x"]
-assert len(amd) and (amd.predicted_ratio < amd.measured_ratio).all() and amd.predicted_ratio.between(1.015, 1.035).all()
+assert len(amd) and (amd.predicted_ratio < amd.measured_ratio).all() and amd.predicted_ratio.between(1.015, 1.045).all()
 assert amd.measured_ratio.between(1.215, 1.295).all()
 h = pair_offline[(pair_offline.a == "nvidia_h100_sxm") & pair_offline.model.eq("llama-2-70b")]
 assert h.measured_ratio.max() - h.measured_ratio.min() > 0.15

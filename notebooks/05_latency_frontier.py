@@ -296,7 +296,7 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # offline throughput, the model 95 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
-# interactive ratios come out 8–10 % high at the median (those of single systems scatter more:
+# interactive ratios come out 7–9 % high at the median (those of single systems scatter more:
 # the last column). Row by row, out of sample, the model predicts the server and interactive
 # rows better than the offline rows of the same systems (the two lines printed above).
 
@@ -305,7 +305,7 @@ r = ratios.set_index(["scenario", "model"])
 assert r.loc[("server", "llama-2-70b"), "systems"] >= 30 and abs(r.loc[("server", "llama-2-70b"), "error"]) < 0.06
 assert all(abs(r.loc[("server", m), "error"]) < 0.10 for m in ("llama-3.1-405b", "mixtral-8x7b", "llama-3.1-8b"))
 assert r.loc[("server", "deepseek-r1"), "error"] > 0.5 and r.error.abs().idxmax() == ("server", "deepseek-r1")
-assert all(0.08 <= r.loc[("interactive", m), "error"] <= 0.10 for m in ("llama-2-70b", "llama-3.1-405b"))
+assert all(0.07 <= r.loc[("interactive", m), "error"] <= 0.09 for m in ("llama-2-70b", "llama-3.1-405b"))
 assert all(err["rows"] > 0 and err["mdape"] < err["offline_mdape"] for err in matched.values())
 
 # %% [markdown]

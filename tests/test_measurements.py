@@ -201,6 +201,13 @@ def test_documented_tensor_parallel_degree_is_read_from_the_platform(platform, c
                                       (16.0 if "Neuron" in platform else 8.0), chip) == tp
 
 
+def test_neuron_degrees_keep_their_core_count_for_head_padding():
+    assert measurements.documented_tp_units("TP24 NeuronCores (Tensor Parallel)", "aws_inferentia2") == 24
+    assert measurements.documented_tp_units("TP8", "nvidia_h100_sxm") == 8
+    assert measurements.documented_tp_units("TP8 NeuronCores", "nvidia_h100_sxm") is None
+    assert measurements.documented_tp_units("TP4 PP2", "nvidia_h100_sxm") is None
+
+
 def test_packaged_tensorrt_llm_rows_carry_their_documented_layout():
     ok, _ = measurements.scenarios(measurements.read_rows())
     trt = [r for r in ok if r.benchmark == "TensorRT-LLM perf overview"]

@@ -86,3 +86,22 @@ def test_a_documented_layout_is_the_only_one_searched():
     pts = [(1.0, Deployment(4.0, 1.0, 1.0, 1.0)), (1.0, Deployment(2.0, 2.0, 1.0, 1.0))]
     assert tuning.documented_layouts(dataclasses.replace(r, tp=12.0), pts) == pts
     assert tuning.documented_layouts(dataclasses.replace(r, tp=4.0), pts) == pts[:1]
+
+
+def test_a_documented_degree_that_does_not_divide_the_heads_pads_them():
+    # AWS Neuron's Llama-2-13B (40 heads, multi-head) at TP24 NeuronCores on 12 Inferentia2 chips:
+    # heads padded to 48 (transformers-neuronx get_qkv_padding), KV heads with them; the padded
+    # model is what the layout rules and the physics see, so TP12 is searched
+    rows = measurements.scenarios(measurements.read_rows())[0]
+    r = next(r for r in rows if r.model_id == "llama-2-13b" and r.chip_id == "aws_inferentia2")
+    assert (r.tp, r.tp_units) == (12.0, 24.0)
+    m0, m = catalog.model("llama-2-13b"), tuning.row_model(r)
+    assert (m0.n_heads, m.n_heads, m.n_kv_heads) == (40.0, 48.0, 48.0)
+    _, dep, allowed = tuning.grid(r)
+    assert {tuple(x) for x in dep[allowed]} and all(x[0] == 12.0 for x in dep[allowed])
+    # grouped-query KV heads are replicated, not padded; a degree that divides the heads, none
+    g = next(r for r in rows if r.model_id == "mistral-7b" and r.chip_id == "aws_inferentia2")
+    assert (tuning.row_model(g).n_heads, tuning.row_model(g).n_kv_heads) == (48.0, 8.0)
+    t = next(r for r in rows if r.model_id == "llama-3.1-405b" and r.tp == 8.0)
+    assert tuning.row_model(t) == catalog.model("llama-3.1-405b")
+    assert tuning.row_model(dataclasses.replace(r, tp=None, tp_units=None)) == m0

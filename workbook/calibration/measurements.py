@@ -152,6 +152,7 @@ class Measured:
     benchmark: str
     accelerator: str = ""  # the row's accelerator name, when its chip came from the alias table
     tp: float | None = None  # tensor-parallel degree the source documents (``platform`` "TP8"); None: tuned
+    tp_units: float | None = None  # that degree in the runtime's own units (NeuronCores), which it pads heads to
 
 
 #: Largest file :func:`read_rows` reads (bytes), and most rows: 10,000 rows take about 0.5 GB
@@ -445,6 +446,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         measured=value / per_accelerator, source=label(cell_text(r.get("source_family")) or cell_text(r.get("benchmark"))),
         benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
         tp=None if tp is None else float(tp),
+        tp_units=None if tp is None else float(documented_tp_units(cell_text(r.get("platform")), chip_id)),
     )
 
 
@@ -461,18 +463,32 @@ def documented_tp(platform: str, accelerators: float, chip_id: str = "") -> int 
     :data:`NEURON_CORES_PER_CHIP`) -- or ``None`` when it documents none or more than tensor
     parallelism (a pipeline or data-parallel split, e.g. ``"TP4 PP2"``, is left to the tuner); a
     reason string when the degree cannot run on the row's accelerators."""
-    m = _TP_ONLY.fullmatch(platform.strip())
-    if not m or re.search(r"\b(PP|DP)\s*\d", m.group(2)):
+    units = documented_tp_units(platform, chip_id)
+    if units is None:
         return None
-    tp = int(m.group(1))
-    if re.search(r"neuron\s*cores?", m.group(2), re.I):
-        cores = NEURON_CORES_PER_CHIP.get(chip_id)
-        if cores is None or tp % cores:
-            return None
-        tp //= cores
+    tp = units // NEURON_CORES_PER_CHIP[chip_id] if _in_cores(platform) else units
     if tp < 1 or accelerators % tp:
         return f"platform {label(platform, 40)!r} documents TP{tp}, which does not divide the row's {accelerators:g} accelerators"
     return tp
+
+
+def _in_cores(platform: str) -> bool:
+    return bool(re.search(r"neuron\s*cores?", platform, re.I))
+
+
+def documented_tp_units(platform: str, chip_id: str = "") -> int | None:
+    """The documented tensor-parallel degree in the runtime's own units: NeuronCores for the AWS
+    Neuron tables (the degree its attention heads are padded to), chips otherwise; ``None`` as
+    :func:`documented_tp`."""
+    m = _TP_ONLY.fullmatch(platform.strip())
+    if not m or re.search(r"\b(PP|DP)\s*\d", m.group(2)):
+        return None
+    units = int(m.group(1))
+    if _in_cores(m.group(2)):
+        cores = NEURON_CORES_PER_CHIP.get(chip_id)
+        if cores is None or units % cores:
+            return None
+    return units
 
 
 def scenarios(rows: list[dict]) -> tuple[list[Measured], list[tuple[int, str]]]:

@@ -26,6 +26,8 @@ searched: the prediction is of the deployment that was measured, not of a better
 
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -34,11 +36,26 @@ from workbook import catalog
 from workbook.calibration.measurements import Measured
 from workbook.model import latency, serving, sizing
 from workbook.model.deployment import LAYOUTS, candidate_deployments
-from workbook.specs import PRECISIONS, Deployment, Efficiency, Workload, stack
+from workbook.specs import PRECISIONS, Deployment, Efficiency, Model, Workload, stack
 
 TAIL_SCENARIOS = ("server", "interactive")  # rows with p99 latency limits under Poisson arrivals
 BATCH_GRID = 2.0 ** np.arange(0, 14)
 CHIP_GRID = 2.0 ** np.arange(0, 11)
+
+
+def row_model(m: Measured) -> Model:
+    """The model a row ran: the catalog's, with its query heads padded up to a multiple of the
+    documented tensor-parallel degree where the degree does not divide them (the runtime's
+    units: transformers-neuronx pads ``n_head`` to ``round_up_to_divisor(n_head, tp_degree)``
+    NeuronCores, ``utils.get_qkv_padding``; multi-head models pad their KV heads with them, grouped
+    ones replicate KV heads). The padded heads carry weights and attention FLOPs like real ones."""
+    model = catalog.model(m.model_id)
+    k = m.tp_units
+    if k is None or model.mla > 0 or model.n_heads % k == 0:
+        return model
+    padded = float(math.ceil(model.n_heads / k) * k)
+    kv = padded if model.n_kv_heads == model.n_heads else model.n_kv_heads
+    return model._replace(n_heads=padded, n_kv_heads=kv)
 
 
 def documented_layouts(m: Measured, points: list[tuple[float, Deployment]]) -> list[tuple[float, Deployment]]:
@@ -53,7 +70,7 @@ def documented_layouts(m: Measured, points: list[tuple[float, Deployment]]) -> l
 
 def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(batch, deployment (n, 4: tp, pp, ep, dp), allowed)`` arrays over the search grid for row ``m``."""
-    chip, model = catalog.chip(m.chip_id), catalog.model(m.model_id)
+    chip, model = catalog.chip(m.chip_id), row_model(m)
     gs = np.append(CHIP_GRID, m.accelerators)
     batches = [float(m.batch)] if m.batch is not None else list(BATCH_GRID)
     n = len(BATCH_GRID) * len(gs) * len(LAYOUTS)
@@ -75,7 +92,7 @@ def stacked_inputs(rows: list[Measured]):
     """Stacked chips, models, grid workloads (rows x grid), masks and the rows' p99 TTFT and
     TPOT limits (s; ``inf`` for rows that have none or are not ``server`` / ``interactive``)."""
     chips = stack([catalog.chip(r.chip_id) for r in rows])
-    models = stack([catalog.model(r.model_id) for r in rows])
+    models = stack([row_model(r) for r in rows])
     bs, deps, allowed = zip(*(grid(r) for r in rows))
     deps = np.stack(deps).astype(np.float32)
     bits = np.array([PRECISIONS[r.precision] for r in rows], dtype=np.float32)
