@@ -407,7 +407,7 @@ rounds_offline
 # %% [markdown]
 # **Takeaway:** software and tuning alone moved the same hardware by up to half again between
 # rounds (16 and 32 H100s on Llama-2-70B, v4.1 → v5.1), while the model, which sees specs and workload lengths,
-# predicts 1.00 for every such system. That drift is not what keeps the errors above 15 %: each
+# predicts 1.00 for every such system. That drift is not what limits the fit, though: each
 # of these systems' rows predicted by the median of its own system shape — the best any model of
 # specs and lengths could do — is off by about 1 % (median), because most of a system's rows
 # come from one round. The remaining error is the model's.
