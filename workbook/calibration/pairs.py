@@ -78,6 +78,11 @@ def pair_summary(records: list[dict]) -> dict:
 # ---------------------------------------------------------------- scenario ratios
 
 
+def _system(r: Measured) -> tuple:
+    """One measured system: round, chip, accelerator count, model, precision and source."""
+    return (r.benchmark, r.chip_id, r.accelerators, r.model_id, r.precision, r.source)
+
+
 def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:
     """The tail-latency model tested on its own: for every system (round, chip, accelerator
     count, model, precision, source) measured both ``offline`` and under latency limits
@@ -90,8 +95,7 @@ def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:
     by_system: dict[tuple, dict[str, tuple[float, float]]] = {}
     for r, p in zip(rows, predicted):
         if np.isfinite(p) and r.batch is None:
-            key = (r.benchmark, r.chip_id, r.accelerators, r.model_id, r.precision, r.source)
-            by_system.setdefault(key, {})[r.scenario] = (r.measured, float(p))
+            by_system.setdefault(_system(r), {})[r.scenario] = (r.measured, float(p))
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for key, sc in by_system.items():
         if "offline" not in sc:
@@ -108,11 +112,6 @@ def scenario_ratios(rows: list[Measured], predicted) -> list[dict]:
                     "predicted_ratio": round(statistics.median(pred), 3),
                     "median_abs_error": round(statistics.median(abs(p / m - 1.0) for m, p in v), 3)})
     return out
-
-
-def _system(r: Measured) -> tuple:
-    """One measured system: round, chip, accelerator count, model, precision and source."""
-    return (r.benchmark, r.chip_id, r.accelerators, r.model_id, r.precision, r.source)
 
 
 def matched_scenario_errors(rows: list[Measured], predicted) -> dict:
