@@ -61,8 +61,9 @@ def row_model(m: Measured) -> Model:
 def documented_layouts(m: Measured, points: list[tuple[float, Deployment]]) -> list[tuple[float, Deployment]]:
     """The ``(batch, layout)`` grid points a row's source documents: tensor parallelism of degree
     ``m.tp`` with no pipeline split. All of ``points`` when the row documents none, or when no
-    point has that degree (a degree that does not divide the model's heads, which the runtime
-    pads -- AWS Neuron's TP24 over 40 heads -- is outside the layout rules, so the row stays tuned)."""
+    point has that degree (e.g. TP6 on 12 chips: the grid's replicas are powers of two or the
+    whole system; a degree that does not divide the heads is padded by :func:`row_model`): the
+    row then stays tuned."""
     if m.tp is None:
         return points
     return [(b, d) for b, d in points if d.tp == m.tp and d.pp == 1.0] or points
