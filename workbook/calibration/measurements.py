@@ -436,7 +436,8 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         ttft, tpot = latency_limits(cell_text(r.get("latency_constraint")))
     except InputError as err:
         return str(err)
-    tp = documented_tp(cell_text(r.get("platform")), count * per_accelerator, chip_id)
+    platform = cell_text(r.get("platform"))
+    tp = documented_tp(platform, count * per_accelerator, chip_id)
     if isinstance(tp, str):
         return tp
     return Measured(
@@ -446,7 +447,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         measured=value / per_accelerator, source=label(cell_text(r.get("source_family")) or cell_text(r.get("benchmark"))),
         benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
         tp=None if tp is None else float(tp),
-        tp_units=None if tp is None else float(documented_tp_units(cell_text(r.get("platform")), chip_id)),
+        tp_units=None if tp is None else float(documented_tp_units(platform, chip_id)),
     )
 
 

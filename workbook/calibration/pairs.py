@@ -23,6 +23,7 @@ import statistics
 
 import numpy as np
 
+from workbook.calibration import fitting
 from workbook.calibration.measurements import Measured
 from workbook.calibration.tuning import TAIL_SCENARIOS
 
@@ -128,8 +129,7 @@ def matched_scenario_errors(rows: list[Measured], predicted) -> dict:
         by_system.setdefault(_system(r), set()).add(r.scenario)
 
     def mdape(sel):
-        ape = [abs(p / r.measured - 1.0) for r, p in sel if np.isfinite(p)]
-        return round(100 * statistics.median(ape), 2) if ape else None
+        return fitting.error_summary([r.measured for r, _ in sel], [p for _, p in sel])["mdape"]
 
     out = {}
     for s in TAIL_SCENARIOS:
