@@ -258,7 +258,7 @@ charts.split_regime_chart(regime, finding=f"Splitting saves over 5 % in {len(win
 
 # %% [markdown]
 # **Takeaway:** at the same TPOT, the decode chip's memory bandwidth decides: with at least the
-# threshold in the title, splitting wins whatever its compute, by more than 40 %; below it, it
+# threshold in the title, splitting wins whatever its compute, by more than 30 %; below it, it
 # at best breaks even (within 1 %) and mostly loses. (At the same
 # *batch* — not shown — co-location on the better-balanced chip is often cheaper; the split pays
 # for interactivity.) This is the case for decode-specialised silicon: bandwidth per dollar,
@@ -266,7 +266,7 @@ charts.split_regime_chart(regime, finding=f"Splitting saves over 5 % in {len(win
 
 # %% tags=["checks"]
 assert 0 < len(wins) < len(regime)
-assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.6).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.99).all()
+assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.7).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.99).all()
 
 # %% [markdown]
 # ## Does the queueing model predict measured servers?
@@ -296,17 +296,21 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # offline throughput, the model 95 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
-# interactive ratios come out 7–9 % high at the median (those of single systems scatter more:
-# the last column). Row by row, out of sample, the model predicts the server and interactive
-# rows better than the offline rows of the same systems (the two lines printed above).
+# interactive ratios come out about 10 % high at the median (those of single systems scatter more:
+# the last column). Row by row, out of sample (the two lines printed above), the interactive rows
+# are predicted better than the offline rows of the same systems, the server rows worse: most
+# server rows are Llama-2-70B, whose OpenOrca prompt length is an estimate (100–1,000 tokens)
+# that the fit weighs by its uncertainty, so its offline and server rows alike come out low —
+# an error of the workload, not of the queue, which the ratios above cancel.
 
 # %% tags=["checks"]
 r = ratios.set_index(["scenario", "model"])
 assert r.loc[("server", "llama-2-70b"), "systems"] >= 30 and abs(r.loc[("server", "llama-2-70b"), "error"]) < 0.06
 assert all(abs(r.loc[("server", m), "error"]) < 0.10 for m in ("llama-3.1-405b", "mixtral-8x7b", "llama-3.1-8b"))
 assert r.loc[("server", "deepseek-r1"), "error"] > 0.5 and r.error.abs().idxmax() == ("server", "deepseek-r1")
-assert all(0.07 <= r.loc[("interactive", m), "error"] <= 0.09 for m in ("llama-2-70b", "llama-3.1-405b"))
-assert all(err["rows"] > 0 and err["mdape"] < err["offline_mdape"] for err in matched.values())
+assert all(0.08 <= r.loc[("interactive", m), "error"] <= 0.12 for m in ("llama-2-70b", "llama-3.1-405b"))  # "about 10 %"
+assert matched["interactive"]["rows"] > 0 and matched["interactive"]["mdape"] < matched["interactive"]["offline_mdape"]
+assert matched["server"]["rows"] > 0 and matched["server"]["mdape"] > matched["server"]["offline_mdape"]
 
 # %% [markdown]
 # ## Exercises

@@ -64,6 +64,43 @@ def test_fit_lowers_the_error(rows):
     assert after < 0.5 * before
 
 
+def test_length_spread_is_zero_for_exact_lengths_and_follows_the_prediction_slope(rows):
+    # errors in variables: a row whose length comes from a profile's range is widened by
+    # |d log pred / d log length| * sd(log length); vendor-table rows (exact lengths) are not
+    import dataclasses
+    orca = [r for r in rows if r.input_log_sd > 0 and r.model_id == "llama-2-70b" and r.scenario == "offline"][:3]
+    exact = [r for r in rows if r.benchmark.startswith("TensorRT-LLM")][:3]
+    fams = sorted({fitting.family(r.chip_id) for r in rows})
+    sd = fitting.length_log_sd(orca + exact, fams)
+    assert np.all(sd[3:] == 0.0)
+    # the slope of output tokens/s per chip in the input length lies in (-1, 0): longer prompts cost
+    # prefill time, but never more than in proportion
+    assert np.all((0.0 < sd[:3]) & (sd[:3] < orca[0].input_log_sd))
+    # the same slope by another path: predict() on stretched rows with the prior-middle factors as JSON
+    mid = fitting.to_json(fitting._init(len(fams)), fams)
+    h = fitting.LENGTH_STEP
+    up = fitting.predict([dataclasses.replace(r, input_tokens=r.input_tokens * np.exp(h)) for r in orca], mid)
+    down = fitting.predict([dataclasses.replace(r, input_tokens=r.input_tokens * np.exp(-h)) for r in orca], mid)
+    slope = (np.log(up) - np.log(down)) / (2 * h)
+    assert np.all(slope < 0)
+    np.testing.assert_allclose(sd[:3], -slope * np.array([r.input_log_sd for r in orca]), rtol=0.02)
+
+
+def test_uncertain_lengths_pull_the_factors_less(rows):
+    # the same residuals move the population's factors less when the rows' lengths are uncertain: at the
+    # prior middles (theta = 0) the prior terms have zero gradient, so the gradient is the data's alone
+    import dataclasses
+
+    import jax
+    sub = [r for r in rows if r.model_id == "llama-2-70b" and r.scenario == "offline" and r.input_log_sd > 0][:4]
+    fams = sorted({fitting.family(r.chip_id) for r in sub})
+    exact = [dataclasses.replace(r, input_log_sd=0.0, output_log_sd=0.0) for r in sub]
+    params = fitting._init(len(fams))
+    grad = lambda rs: jax.grad(fitting.negative_log_posterior_fn(rs, fams))(params)["shared"]  # noqa: E731
+    g_unc, g_exact = np.linalg.norm(grad(sub)), np.linalg.norm(grad(exact))
+    assert g_exact > 0 and g_unc < 0.6 * g_exact
+
+
 def test_folds_are_stable_and_cover_all(rows):
     folds = [calibration.system_fold(r, 5) for r in rows]
     assert folds == [calibration.system_fold(r, 5) for r in rows]

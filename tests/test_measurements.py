@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from workbook.calibration import measurements
@@ -40,7 +41,7 @@ def test_dataset_profiles_fill_missing_lengths():
     ("mlperf-mixtral-mix", 144.84, "documented", "144.84"),  # language/mixtral-8x7b/README.md
     ("mlperf-llama3.1-405b-longctx", 684.68, "documented", "684.68"),  # language/llama3.1-405b/README.md
     ("mlperf-deepseek-r1-reasoning", 3886.2, "documented", "4,043.45"),  # language/deepseek-r1/README.md
-    ("mlperf-llama3.1-8b-cnndm", 140.0, "derived", "8,167,644"),  # 611 characters per summary
+    ("mlperf-llama3.1-8b-cnndm", 128.0, "derived", "1,111.06"),  # tokens/s / samples/s of v5.1 logs
     ("sharegpt-vllm", 203.1, "documented", "ShareGPT"),
 ])
 def test_dataset_profiles_carry_sources(workload, output, status, source_fragment):
@@ -61,12 +62,36 @@ def test_openorca_input_is_derived_from_the_documented_limit_not_the_fit():
     assert "fit" in p.basis and "earlier 400" in p.basis  # the superseded fitted value is named, not used
 
 
-def test_llama31_8b_output_follows_the_documented_character_count():
+def test_llama31_8b_output_is_tokens_over_samples_in_the_submission_logs():
+    # mlperf_log_summary.txt of four v5.1 Offline runs (inference_results_v5.1, results/<system>/llama3.1-8b):
+    # tokens per second / samples per second = generated tokens per sample.
+    logs = {"Dell XE9680L B200": (143_309, 1_111.06), "GigaComputing G894 B200": (142_136, 1_110.44),
+            "RedHat XE8640 H100": (5_777.08, 45.1334), "Intel B60": (6_472.37, 50.569)}
+    per_sample = [tok / smp for tok, smp in logs.values()]
     p = measurements.DATASET_PROFILES["mlperf-llama3.1-8b-cnndm"]
-    chars = 8_167_644 / 13_368  # gen_len / gen_num of the datacenter accuracy target
-    assert chars == pytest.approx(611.0, abs=0.1)
     lo, hi = p.output_range
-    assert chars / 5.1 <= lo + 1 and hi - 1 <= chars / 3.8  # 3.8-5.1 characters per Llama-3 token
+    assert all(lo - 0.05 <= x <= hi + 0.05 for x in per_sample)
+    assert p.output_tokens == pytest.approx(sorted(per_sample)[1], abs=0.1)  # the median: the 128-token cap
+    for tok, smp in logs.values():
+        assert f"{tok:,}"[:5] in p.source and f"{smp:,}"[:5] in p.source
+    chars = 8_167_644 / 13_368  # gen_len / gen_num of the datacenter accuracy target: 4.8 characters per token
+    assert 3.8 <= chars / p.output_tokens <= 5.1
+
+
+def test_log_sd_of_a_range_is_that_of_a_log_uniform_length():
+    assert measurements.log_sd((294.45, 294.45)) == 0.0
+    draws = np.exp(np.random.default_rng(0).uniform(np.log(100.0), np.log(1000.0), 200_000))
+    assert measurements.log_sd((100.0, 1000.0)) == pytest.approx(np.log(draws).std(), rel=0.01)
+
+
+def test_rows_carry_the_spread_of_the_profile_lengths_they_use():
+    r = {"chip_id": "nvidia_h100_sxm", "accelerator_count": "8", "model_id": "llama-2-70b", "precision_id": "fp8",
+         "scenario_kind": "offline", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
+         "output_tokens_mean": "294.45", "batch": "", "value_per_accelerator": "3000"}
+    m = measurements.scenario_from_row(0, r)
+    assert m.input_log_sd == pytest.approx(np.log(1000 / 100) / np.sqrt(12)) and m.output_log_sd == 0.0
+    m = measurements.scenario_from_row(0, {**r, "input_tokens_mean": "512"})  # a length the row gives is exact
+    assert m.input_log_sd == 0.0
 
 
 @pytest.mark.parametrize("field,value,reason", [

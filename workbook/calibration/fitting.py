@@ -221,25 +221,64 @@ def _log_logistic_density(theta):
     return -jax.nn.softplus(theta) - jax.nn.softplus(-theta)
 
 
+LENGTH_STEP = 0.1  # log step of the central difference in :func:`length_log_sd`
+
+
+def length_log_sd(rows: list[Measured], families: list[str]) -> np.ndarray:
+    """Per row, the sd of ``log(prediction)`` that its uncertain workload lengths alone imply:
+    ``sqrt((g_in s_in)^2 + (g_out s_out)^2)``, with ``s`` the sd of the log length
+    (``Measured.input_log_sd`` / ``output_log_sd``, from a dataset profile's range) and ``g =
+    d log(pred) / d log(length)`` by a central difference of ``+-LENGTH_STEP``, at the middle
+    of every prior range (so the weights never depend on a fit). 0 for rows whose lengths are
+    given (the vendor tables) and for rows with no feasible prediction.
+
+    The fit widens each row's error by it (errors in variables): a row whose length is an
+    estimate over 100-1,000 tokens says less about the factors than a row with exact lengths,
+    and no length is ever moved to improve the fit."""
+    out = np.zeros(len(rows))
+    idx = [i for i, r in enumerate(rows) if r.input_log_sd > 0 or r.output_log_sd > 0]
+    if not idx:
+        return out
+    sub = [rows[i] for i in idx]
+    fam_idx = jnp.asarray([families.index(family(r.chip_id)) for r in sub])
+    effs = _efficiencies(_init(len(families)), fam_idx, _runtime_ranges(families))
+    chips, models, work, dep, allowed, limits, given = tuning.stacked_inputs(sub)
+
+    def log_pred(field, sign):
+        w = work._replace(**{field: getattr(work, field) * np.float32(np.exp(sign * LENGTH_STEP))})
+        p, _ = tuning.best_throughput_jit(chips, models, w, dep, allowed, limits, given, effs)
+        return np.log(np.asarray(p, dtype=float))
+
+    var = np.zeros(len(sub))
+    for field, sd in (("input_tokens", [r.input_log_sd for r in sub]), ("output_tokens", [r.output_log_sd for r in sub])):
+        if any(sd):
+            g = (log_pred(field, 1.0) - log_pred(field, -1.0)) / (2.0 * LENGTH_STEP)
+            var += (g * np.asarray(sd)) ** 2
+    out[idx] = np.sqrt(np.where(np.isfinite(var), var, 0.0))
+    return out
+
+
 def negative_log_posterior_fn(rows: list[Measured], families: list[str]):
     """``nlp(params)``: the negative log posterior of the factors given ``rows`` (up to a constant).
 
-    ``sum_i r_i^2 / (2 sigma^2) + n log sigma`` over the log residuals ``r_i = log(pred_i /
-    measured_i)`` of rows with a feasible prediction, ``+ sum offsets^2 / (2 FAMILY_LOGIT_SD^2)``,
-    ``- sum log p(theta)`` over the population, runtime and global logits (uniform priors on
-    their ranges). A family in ``families`` without rows keeps its prior. Every row's family
-    must be in ``families``."""
+    ``sum_i [r_i^2 / (2 v_i) + log(v_i) / 2]`` over the log residuals ``r_i = log(pred_i /
+    measured_i)`` of rows with a feasible prediction, with ``v_i = sigma^2 + l_i^2``: the
+    fitted scatter plus the spread the row's uncertain lengths imply (:func:`length_log_sd`;
+    0 for exact lengths), ``+ sum offsets^2 / (2 FAMILY_LOGIT_SD^2)``, ``- sum log p(theta)``
+    over the population, runtime and global logits (uniform priors on their ranges). A family
+    in ``families`` without rows keeps its prior. Every row's family must be in ``families``."""
     fam_idx = jnp.asarray([families.index(family(r.chip_id)) for r in rows])
     ranges = _runtime_ranges(families)
     inputs = tuning.stacked_inputs(rows)
     target = jnp.log(jnp.asarray([r.measured for r in rows], jnp.float32))
+    length_var = jnp.asarray(length_log_sd(rows, families) ** 2, jnp.float32)
 
     def nlp(params):
         pred, _ = tuning.best_throughput(*inputs, _efficiencies(params, fam_idx, ranges))
         ok = jnp.isfinite(pred)
         err = jnp.where(ok, jnp.log(jnp.where(ok, pred, 1.0)) - target, 0.0)
-        sigma2 = jnp.exp(2.0 * params["log_sigma"])
-        like = jnp.sum(err**2) / (2.0 * sigma2) + jnp.sum(ok) * params["log_sigma"]
+        v = jnp.exp(2.0 * params["log_sigma"]) + length_var
+        like = jnp.sum(jnp.where(ok, err**2 / (2.0 * v) + 0.5 * jnp.log(v), 0.0))
         shrink = jnp.sum(params["family"] ** 2) / (2.0 * FAMILY_LOGIT_SD**2)
         logistic = sum(jnp.sum(_log_logistic_density(params[k])) for k in ("shared", "runtime", *GLOBAL))
         return like + shrink - logistic

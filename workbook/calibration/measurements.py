@@ -67,7 +67,22 @@ class DatasetProfile:
                 f"{self.basis} Source: {self.source}")
 
 
+def log_sd(length_range: tuple[float, float]) -> float:
+    """Standard deviation of ``log(length)`` for a length known only to lie in ``[lo, hi]``,
+    taken as log-uniform there: ``ln(hi / lo) / sqrt(12)`` (0 for a documented point). The fit
+    widens a row's error by it (:func:`workbook.calibration.fitting.length_log_sd`): a length
+    that is uncertain is never moved to improve the fit, it only weighs less.
+
+    >>> round(log_sd((100.0, 1000.0)), 3), log_sd((294.45, 294.45))
+    (0.665, 0.0)
+    """
+    lo, hi = length_range
+    return math.log(hi / lo) / math.sqrt(12.0)
+
+
 MLPERF_REF = "github.com/mlcommons/inference"
+#: Where the v5.1 submission logs quoted by the profiles are read (the calibration table's own source).
+V51_LOGS = "github.com/mlcommons/inference_results_v5.1 (read via the fork ntuhpc/inference_results_v5.1)"
 DATASET_PROFILES: dict[str, DatasetProfile] = {
     "mlperf-llama2-70b-openorca": DatasetProfile(
         512.0, (100.0, 1000.0), "estimate", 294.45, (265.0, 323.9), "documented",
@@ -98,15 +113,19 @@ DATASET_PROFILES: dict[str, DatasetProfile] = {
         "a submission's mean must reach 90 % of 684.68 (MLPerf accuracy rule; the range's upper end mirrors it)",
     ),
     "mlperf-llama3.1-8b-cnndm": DatasetProfile(
-        940.0, (820.0, 1100.0), "derived", 140.0, (120.0, 160.0), "derived",
+        940.0, (820.0, 1100.0), "derived", 128.0, (128.0, 129.0), "derived",
         f"{MLPERF_REF} language/llama3.1-8b/README.md (datacenter target 'gen_len': 8,167,644 characters over 'gen_num': "
-        "13,368 samples) and evaluation.py (gen_len = characters of the decoded summaries); PREPROCESSING.md (prompt "
-        "template); See et al., 'Get To The Point', ACL 2017 (CNN/DailyMail articles average 781 tokens)",
-        "Output: 8,167,644 / 13,368 = 611 characters per summary, at 3.8-5.1 characters per Llama-3 token for English "
-        "news prose = 120-160 tokens, central 140 (the earlier 100 assumed a 128-token cap that the reference, with "
-        "max_tokens 2,000, does not have). Input: 781 word tokens per article x 1.1-1.35 Llama-3 tokens per word token "
-        "+ ~35 template tokens = 820-1,100, central 940.",
-        "not published per sample; a submission's total must reach 90 % of gen_len (MLPerf accuracy rule)",
+        "13,368 samples); PREPROCESSING.md (prompt template); See et al., 'Get To The Point', ACL 2017 (CNN/DailyMail "
+        f"articles average 781 tokens); {V51_LOGS}: results/<system>/llama3.1-8b/Offline/performance/run_1/"
+        "mlperf_log_summary.txt of Dell XE9680L_B200_SXM_180GBx8_TRT (143,309 tokens/s / 1,111.06 samples/s), "
+        "GigaComputing G894-SD1_B200-SXM-180GBx8_TRT (142,136 / 1,110.44), RedHat XE8640_4xH100_vLLM (5,777.08 / "
+        "45.1334) and Intel 1-node-4x-BMG-Pro-B60-Dual (llama3_1-8b; 6,472.37 / 50.569)",
+        "Output: tokens/s / samples/s of four submissions' logs = 129.0, 128.0, 128.0 and 128.0 generated tokens per "
+        "sample, on TensorRT-LLM and vLLM alike: the summaries stop at a 128-token cap (8,167,644 / 13,368 = 611 "
+        "characters, 4.8 characters per token). It replaces an earlier 140 derived from the characters alone. "
+        "Input: 781 word tokens per article x 1.1-1.35 Llama-3 tokens per word token + ~35 template tokens = "
+        "820-1,100, central 940.",
+        "the four logs: 128.0-129.0 generated tokens per sample (mean of each run)",
     ),
     "mlperf-deepseek-r1-reasoning": DatasetProfile(
         800.0, (300.0, 1500.0), "estimate", 3886.2, (3886.0, 4043.5), "documented",
@@ -153,6 +172,8 @@ class Measured:
     accelerator: str = ""  # the row's accelerator name, when its chip came from the alias table
     tp: float | None = None  # tensor-parallel degree the source documents (``platform`` "TP8"); None: tuned
     tp_units: float | None = None  # that degree in the runtime's own units (NeuronCores), which it pads heads to
+    input_log_sd: float = 0.0  # sd of log(input_tokens): the profile's range when the length came from it (log_sd)
+    output_log_sd: float = 0.0  # the same for output_tokens; 0 for a length the row gives
 
 
 #: Largest file :func:`read_rows` reads (bytes), and most rows: 10,000 rows take about 0.5 GB
@@ -422,10 +443,11 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
             return f"{field} {label(raw, 20)!r} is not a number (leave it blank to use the dataset profile)"
         lengths.append(x)
     t_in, t_out = lengths
+    sd_in = sd_out = 0.0
     if t_in is None and profile:
-        t_in = profile.input_tokens
+        t_in, sd_in = profile.input_tokens, log_sd(profile.input_range)
     if t_out is None and profile:
-        t_out = profile.output_tokens
+        t_out, sd_out = profile.output_tokens, log_sd(profile.output_range)
     if t_in is None or t_out is None:
         return "no input/output length (and no dataset profile)"
     if not 0 < t_in <= MAX_TOKENS:
@@ -448,6 +470,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
         tp=None if tp is None else float(tp),
         tp_units=None if tp is None else float(documented_tp_units(platform, chip_id)),
+        input_log_sd=sd_in, output_log_sd=sd_out,
     )
 
 
