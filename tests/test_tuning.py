@@ -88,6 +88,16 @@ def test_a_documented_layout_is_the_only_one_searched():
     assert tuning.documented_layouts(dataclasses.replace(r, tp=4.0), pts) == pts[:1]
 
 
+@pytest.mark.parametrize("n_head,n_kv,tp,kv", [
+    (64, 8, 24, 24), (64, 8, 32, 32), (32, 8, 24, 24), (32, 8, 8, 8),  # partial replication: one per core
+    (72, 24, 32, 32),  # transformers-neuronx's own example: 96 padded Q heads, 3 per core = one group -> 1 KV per core
+    (40, 40, 24, 40),  # multi-head: left to the query padding
+    (56, 8, 20, 60),  # 20 cores are no multiple of 8: fully replicated to the query heads, padded with them to 60
+])
+def test_neuron_kv_replication_follows_transformers_neuronx(n_head, n_kv, tp, kv):
+    assert tuning.neuron_kv_heads(n_head, n_kv, tp) == kv
+
+
 def test_a_documented_degree_that_does_not_divide_the_heads_pads_them():
     # AWS Neuron's Llama-2-13B (40 heads, multi-head) at TP24 NeuronCores on 12 Inferentia2 chips:
     # heads padded to 48 (transformers-neuronx get_qkv_padding), KV heads with them; the padded
@@ -99,9 +109,17 @@ def test_a_documented_degree_that_does_not_divide_the_heads_pads_them():
     assert (m0.n_heads, m.n_heads, m.n_kv_heads) == (40.0, 48.0, 48.0)
     _, dep, allowed = tuning.grid(r)
     assert {tuple(x) for x in dep[allowed]} and all(x[0] == 12.0 for x in dep[allowed])
-    # grouped-query KV heads are replicated, not padded; a degree that divides the heads, none
+    # grouped-query KV heads that the NeuronCores do not divide are replicated, one per core
+    # (transformers-neuronx GQA.REPLICATED_HEADS, utils.get_qkv_padding): Mistral-7B's 8 over 24
+    # cores -> 24, Llama-2-70B's 8 over 32 Trainium cores -> 32 (its 64 query heads need no padding)
     g = next(r for r in rows if r.model_id == "mistral-7b" and r.chip_id == "aws_inferentia2")
-    assert (tuning.row_model(g).n_heads, tuning.row_model(g).n_kv_heads) == (48.0, 8.0)
+    assert (tuning.row_model(g).n_heads, tuning.row_model(g).n_kv_heads) == (48.0, 24.0)
+    big = next(r for r in rows if r.model_id == "llama-2-70b" and r.chip_id == "aws_trainium1")
+    assert big.tp_units == 32.0 and (tuning.row_model(big).n_heads, tuning.row_model(big).n_kv_heads) == (64.0, 32.0)
+    # GPU rows (degree in chips) keep their KV heads: a GPU holds one copy of a KV head, which the
+    # sizing already counts; a degree that divides the heads changes nothing
+    q = next(r for r in rows if r.model_id == "qwen3-235b-a22b" and r.tp == 8.0)
+    assert catalog.model("qwen3-235b-a22b").n_kv_heads < 8 and tuning.row_model(q) == catalog.model("qwen3-235b-a22b")
     t = next(r for r in rows if r.model_id == "llama-3.1-405b" and r.tp == 8.0)
     assert tuning.row_model(t) == catalog.model("llama-3.1-405b")
     assert tuning.row_model(dataclasses.replace(r, tp=None, tp_units=None)) == m0

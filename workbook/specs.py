@@ -129,7 +129,10 @@ class Efficiency(NamedTuple):
 # 16-bit scale per group of 128 weights, 4 + 16/128 = 4.125 bits (AWQ, Lin et al. 2024).
 # Activation bits select the math rate: <= 4 FP4, <= 8 FP8/INT8, else BF16; weight-only
 # formats (w8a16, int4 = W4A16) dequantise to 16-bit math. Sources: MLPerf/TensorRT-LLM
-# recipes (fp8 = W8A8 with an FP8 KV cache; NVFP4 keeps an FP8 KV cache).
+# recipes (fp8 = W8A8 with an FP8 KV cache; NVFP4 keeps an FP8 KV cache). w4a8: int4 weights
+# with int8 activations on the INT8 units and an int8 KV cache (Intel's MLPerf v5.1 Arc Pro
+# B60 runs: activation quantisation fused into the norm and SiLU kernels, an int8 KV-cache
+# scheme; see ``calibration.measurements.DOCUMENTED_PRECISIONS``).
 PRECISIONS: dict[str, tuple[float, float, float, float]] = {
     "bf16": (16.0, 16.0, 16.0, 0.0),
     "fp16": (16.0, 16.0, 16.0, 0.0),
@@ -139,6 +142,7 @@ PRECISIONS: dict[str, tuple[float, float, float, float]] = {
     "fp4": (4.5, 4.0, 8.0, 0.0),
     "mxfp4": (4.25, 4.0, 8.0, 0.0),
     "int4": (4.125, 16.0, 16.0, 0.0),
+    "w4a8": (4.125, 8.0, 8.0, 1.0),
 }
 
 

@@ -43,19 +43,58 @@ BATCH_GRID = 2.0 ** np.arange(0, 14)
 CHIP_GRID = 2.0 ** np.arange(0, 11)
 
 
+def neuron_kv_heads(n_head: float, n_kv_head: float, tp: float) -> float:
+    """KV heads transformers-neuronx stores for a grouped-query model over ``tp`` NeuronCores
+    (a port of ``utils.get_qkv_padding``; its default "shard-over-heads" falls back to
+    ``GQA.REPLICATED_HEADS`` whenever ``tp`` does not divide the KV heads).
+
+    Unchanged when ``tp`` divides them. Otherwise replicated: up to one per core (``tp``) when
+    ``tp`` is a multiple of them and the query heads, padded to a multiple of ``tp``, still
+    line up with them; one per core when each core's padded query heads are exactly one
+    group; else fully, to the query heads (padded with them). At least ``tp``.
+
+    >>> neuron_kv_heads(64, 8, 24), neuron_kv_heads(64, 8, 32), neuron_kv_heads(32, 8, 8)
+    (24.0, 32.0, 8.0)
+    """
+    if n_kv_head == n_head or n_kv_head % tp == 0:
+        return float(n_kv_head)
+    padded = math.ceil(n_head / tp) * tp
+    ratio = n_head / n_kv_head
+    if n_kv_head < tp and tp % n_kv_head == 0 and (n_head % tp == 0 or (padded > n_head and (padded - n_head) % n_kv_head == 0)):
+        ratio = tp / n_kv_head
+    elif padded / tp == n_head / n_kv_head:
+        ratio = 1.0
+    kv = max(n_kv_head * ratio, tp)
+    return float(padded if kv == n_head else kv)
+
+
 def row_model(m: Measured) -> Model:
-    """The model a row ran: the catalog's, with its query heads padded up to a multiple of the
-    documented tensor-parallel degree where the degree does not divide them (the runtime's
-    units: transformers-neuronx pads ``n_head`` to ``round_up_to_divisor(n_head, tp_degree)``
-    NeuronCores, ``utils.get_qkv_padding``; multi-head models pad their KV heads with them, grouped
-    ones replicate KV heads). The padded heads carry weights and attention FLOPs like real ones."""
+    """The model a row ran: the catalog's, with its heads laid out as the documented runtime
+    lays them out over its tensor-parallel degree ``m.tp_units``.
+
+    * Query heads are padded up to a multiple of the degree where it does not divide them
+      (transformers-neuronx pads ``n_head`` to ``round_up_to_divisor(n_head, tp_degree)``
+      NeuronCores, ``utils.get_qkv_padding``); multi-head models pad their KV heads with them.
+    * Grouped KV heads, on a degree given in NeuronCores (the transformers-neuronx tables), are
+      replicated as that runtime replicates them (:func:`neuron_kv_heads`): 8 KV heads over 24
+      NeuronCores become 24, one per core. GPU runtimes (TensorRT-LLM) also keep one copy of a
+      KV head per GPU, which :func:`workbook.model.sizing.kv_bytes_per_sequence_per_chip`
+      already counts; a Neuron chip holds two cores, so its copies have to be counted here.
+
+    Padded and replicated heads carry weights, KV cache and attention FLOPs like real ones."""
     model = catalog.model(m.model_id)
     k = m.tp_units
-    if k is None or model.mla > 0 or model.n_heads % k == 0:
+    if k is None or model.mla > 0:
         return model
-    padded = float(math.ceil(model.n_heads / k) * k)
-    kv = padded if model.n_kv_heads == model.n_heads else model.n_kv_heads
-    return model._replace(n_heads=padded, n_kv_heads=kv)
+    heads = float(math.ceil(model.n_heads / k) * k)
+    kv = model.n_kv_heads
+    if model.n_kv_heads == model.n_heads:
+        kv = heads
+    elif m.tp is not None and k > m.tp:  # degree in NeuronCores
+        kv = neuron_kv_heads(model.n_heads, model.n_kv_heads, k)
+    if heads == model.n_heads and kv == model.n_kv_heads:
+        return model
+    return model._replace(n_heads=heads, n_kv_heads=kv)
 
 
 def documented_layouts(m: Measured, points: list[tuple[float, Deployment]]) -> list[tuple[float, Deployment]]:
