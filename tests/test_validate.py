@@ -135,8 +135,8 @@ def test_validate_json_has_breakdowns_by_chip_model_and_scenario(tmp_path):
             for kind, limit in (("offline", ""), ("server", "TTFT<=2000 ms, TPOT<=200 ms"))]
     r = report.validate(_write(tmp_path, rows))
     assert r["rows"] == 4 and r["alias_mapped"]["rows"] == 4
-    for key, groups in (("by_chip", {"nvidia_h100_sxm"}), ("by_model", {"llama-2-70b", "llama-3-70b"}),
-                        ("by_scenario", {"offline", "server"})):
+    for key, groups in (("by_chip", {"nvidia_h100_sxm"}), ("by_family", {"nvidia_hopper"}),
+                        ("by_model", {"llama-2-70b", "llama-3-70b"}), ("by_scenario", {"offline", "server"})):
         assert set(r[key]) == groups
         for g in r[key].values():
             assert {"rows", "mdape", "within_25pct", "median_ratio"} <= set(g)

@@ -250,7 +250,8 @@ def cmd_validate(args) -> int:
     print(f"  all rows: median |error| {fmt(r['mdape'])}, within 25%: {fmt(r['within_25pct'], True)}")
     print(f"  offline:  median |error| {fmt(r['offline_mdape'])}, within 25%: {fmt(r['offline_within_25pct'], True)}")
     print(f"  bare roofline: median |error| {fmt(r['roofline']['mdape'])}, offline {fmt(r['roofline']['offline_mdape'])}")
-    for title, key in (("source", "by_source"), ("chip", "by_chip"), ("model", "by_model"), ("scenario", "by_scenario")):
+    for title, key in (("source", "by_source"), ("family", "by_family"), ("chip", "by_chip"), ("model", "by_model"),
+                       ("scenario", "by_scenario")):
         print(f"  by {title}:")
         for k, v in r[key].items():
             ratio = f"  predicted/measured {v['median_ratio']:.2f}" if v.get("median_ratio") is not None else ""
@@ -275,6 +276,11 @@ def cmd_calibrate(args) -> int:
     e = cal["errors"]
     for k, v in e.items():
         print(f"{k:28} MdAPE {v['mdape']}%  within 25% {v['within_25pct']}  offline MdAPE {v['offline_mdape']}%")
+    for name, v in e.items():
+        fams = v.get("by_family") or {}
+        if fams and name != "roofline":
+            print(f"{name:28} median predicted/measured by family: " + ", ".join(
+                f"{f} {g['median_ratio']:.2f} ({g['n']})" for f, g in fams.items() if g.get("median_ratio") is not None))
     for name, v in e.items():
         for s, m in v.get("matched_systems", {}).items():
             if m["rows"] and m["mdape"] is not None and m["offline_mdape"] is not None:

@@ -119,7 +119,9 @@ DATASET_PROFILES: dict[str, DatasetProfile] = {
         f"articles average 781 tokens); {V51_LOGS}: results/<system>/llama3.1-8b/Offline/performance/run_1/"
         "mlperf_log_summary.txt of Dell XE9680L_B200_SXM_180GBx8_TRT (143,309 tokens/s / 1,111.06 samples/s), "
         "GigaComputing G894-SD1_B200-SXM-180GBx8_TRT (142,136 / 1,110.44), RedHat XE8640_4xH100_vLLM (5,777.08 / "
-        "45.1334) and Intel 1-node-4x-BMG-Pro-B60-Dual (llama3_1-8b; 6,472.37 / 50.569)",
+        "45.1334) and Intel 1-node-4x-BMG-Pro-B60-Dual (llama3_1-8b; 6,472.37 / 50.569); the cap: "
+        "github.com/mlcommons/inference issue #2256 (Jul 2025: the reference SUT_VLLM.py fixes the maximum output "
+        "tokens to 128, and 'most of the generated outputs' are 128 tokens)",
         "Output: tokens/s / samples/s of four submissions' logs = 129.0, 128.0, 128.0 and 128.0 generated tokens per "
         "sample, on TensorRT-LLM and vLLM alike: the summaries stop at a 128-token cap (8,167,644 / 13,368 = 611 "
         "characters, 4.8 characters per token). It replaces an earlier 140 derived from the characters alone. "

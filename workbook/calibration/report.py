@@ -42,6 +42,7 @@ def _summaries(rows, pred) -> dict:
         "by_source": fitting.grouped_errors(rows, pred, lambda r: r.benchmark or r.source),
         "by_chip": fitting.grouped_errors(rows, pred, lambda r: r.chip_id),
         "by_scenario": fitting.grouped_errors(rows, pred, lambda r: r.scenario),
+        "by_family": group_errors(rows, pred, lambda r: fitting.family(r.chip_id)),
         "matched_systems": pairs.matched_scenario_errors(rows, pred),
     }
 
@@ -159,8 +160,8 @@ def validate(path, out: str | Path | None = None, calibrated: bool = True, force
 
     Returns ``rows``, ``predicted``, ``skipped``, ``skipped_reasons`` (reason: count),
     ``mdape`` (percent), ``within_25pct`` (fraction), ``offline_mdape``,
-    ``offline_within_25pct``, ``by_source``, and ``by_chip``, ``by_model``, ``by_scenario``
-    (each group: ``rows``, ``n``, ``mdape``, ``within_25pct``, ``median_ratio``; see
+    ``offline_within_25pct``, ``by_source``, and ``by_family`` (calibration family), ``by_chip``,
+    ``by_model``, ``by_scenario`` (each group: ``rows``, ``n``, ``mdape``, ``within_25pct``, ``median_ratio``; see
     :func:`group_errors`), the same overall figures for the bare roofline under ``roofline``,
     ``alias_mapped`` (rows without a ``chip_id`` whose accelerator name the alias table mapped:
     ``rows`` and ``by_chip``) and ``unmapped_accelerators`` (names it could not map, with row
