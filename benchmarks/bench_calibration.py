@@ -5,7 +5,8 @@
 Prints the number of modelable rows of the packaged calibration table, the grid points per
 row, the first call of ``calibration.predict`` (compiles the throughput and goodput grids) and
 the median of the next ``--repeats`` calls (compiled), and the in-sample MdAPE it gives, so a
-change to the tuner shows both its cost and its effect.
+change to the tuner shows both its cost and its effect; and the once-per-fit cost of the rows'
+length spreads (``fitting.length_log_sd``: two more predictions of the rows with profile lengths).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import numpy as np
 
 from workbook import calibration
-from workbook.calibration import measurements, tuning
+from workbook.calibration import fitting, measurements, tuning
 
 
 def main() -> None:
@@ -35,12 +36,17 @@ def main() -> None:
         t0 = time.perf_counter()
         calibration.predict(rows, cal)
         runs.append(time.perf_counter() - t0)
+    families = sorted({fitting.family(r.chip_id) for r in rows})
+    t0 = time.perf_counter()
+    fitting.length_log_sd(rows, families)
+    spread = time.perf_counter() - t0
     meas = np.array([r.measured for r in rows])
     ok = np.isfinite(pred)
     mdape = 100 * np.median(np.abs(pred[ok] / meas[ok] - 1))
     print(f"rows: {len(rows)} ({ok.mean():.1%} predicted), grid points per row: {grid}")
     print(f"predict, first call (compiles): {first:.1f} s")
     print(f"predict, compiled: median {statistics.median(runs):.2f} s over {args.repeats} (min {min(runs):.2f}, max {max(runs):.2f})")
+    print(f"length spreads (once per fit, compiles its own grid): {spread:.1f} s")
     print(f"in-sample MdAPE with the packaged calibration: {mdape:.2f} %")
 
 
