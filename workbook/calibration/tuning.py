@@ -43,6 +43,12 @@ BATCH_GRID = 2.0 ** np.arange(0, 14)
 CHIP_GRID = 2.0 ** np.arange(0, 11)
 
 
+def padded_heads(n_head: float, tp: float) -> float:
+    """Query heads padded up to a multiple of the degree ``tp`` (transformers-neuronx
+    ``round_up_to_divisor(n_head, tp_degree)``)."""
+    return float(math.ceil(n_head / tp) * tp)
+
+
 def neuron_kv_heads(n_head: float, n_kv_head: float, tp: float) -> float:
     """KV heads transformers-neuronx stores for a grouped-query model over ``tp`` NeuronCores
     (a port of ``utils.get_qkv_padding``; its default "shard-over-heads" falls back to
@@ -58,7 +64,7 @@ def neuron_kv_heads(n_head: float, n_kv_head: float, tp: float) -> float:
     """
     if n_kv_head == n_head or n_kv_head % tp == 0:
         return float(n_kv_head)
-    padded = math.ceil(n_head / tp) * tp
+    padded = padded_heads(n_head, tp)
     ratio = n_head / n_kv_head
     if n_kv_head < tp and tp % n_kv_head == 0 and (n_head % tp == 0 or (padded > n_head and (padded - n_head) % n_kv_head == 0)):
         ratio = tp / n_kv_head
@@ -86,7 +92,7 @@ def row_model(m: Measured) -> Model:
     k = m.tp_units
     if k is None or model.mla > 0:
         return model
-    heads = float(math.ceil(model.n_heads / k) * k)
+    heads = padded_heads(model.n_heads, k)
     kv = model.n_kv_heads
     if model.n_kv_heads == model.n_heads:
         kv = heads
