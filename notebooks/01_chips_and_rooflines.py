@@ -193,7 +193,7 @@ charts.chip_bar_chart(
 # **Takeaway:** at this workload the cheapest tokens whose numbers are all datasheet or reported
 # figures come from chips with the most bandwidth per dollar-hour (the large-HBM AMD parts beat
 # the H100, which beats the A100). Bandwidth is not all of it: the H200's 1.43× the H100's
-# bandwidth, at about 1.4× its price, comes out within 3 % of the H100 per token, because the
+# bandwidth, at about 1.4× its price, comes out within 5 % of the H100 per token, because the
 # 2,048-token prompts are a compute-bound prefill and the H200 has the H100's compute. Red bars rest on an estimated price or
 # spec — many chips' rental prices are our estimates —, and the Fractile bar is a *scenario*
 # whose every number is an estimate: do not read it as a measurement. **Where it stops:** this is
@@ -246,7 +246,7 @@ assert 1.5 < phases["decode B=1"] < 2.5  # "about 2 FLOP/byte"
 # cost: more bandwidth per dollar-hour wins at B = 64
 assert usd["nvidia_h100_sxm"] < usd["nvidia_a100_80gb_sxm"]
 assert usd["amd_mi300x"] < usd["nvidia_h100_sxm"] and usd["amd_mi325x"] < usd["nvidia_h100_sxm"]
-assert abs(usd["nvidia_h200_sxm"] / usd["nvidia_h100_sxm"] - 1) < 0.03  # "within 3 %"
+assert abs(usd["nvidia_h200_sxm"] / usd["nvidia_h100_sxm"] - 1) < 0.05  # "within 5 %"
 h100_c, h200_c = catalog.chip("nvidia_h100_sxm"), catalog.chip("nvidia_h200_sxm")
 assert 1.3 < h200_c.price / h100_c.price < 1.5 and h200_c.peak_flops_fp8 == h100_c.peak_flops_fp8  # "about 1.4x its price", same compute
 datacenter = ["nvidia_a100_80gb_sxm", "nvidia_h100_sxm", "nvidia_h200_sxm", "nvidia_b200_hgx"]

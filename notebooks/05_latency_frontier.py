@@ -85,17 +85,17 @@ curve
 
 # %% [markdown]
 # **Takeaway:** the median TTFT hardly moves until the replica is busy, but the tail grows like
-# `1/(1−ρ)`: the p99 is about 1.4× the median at 10 % of capacity and several times it at 90 %.
+# `1/(1−ρ)`: the p99 is about 1.6× the median at 10 % of capacity and several times it at 90 %.
 # TPOT rises with load too — more sequences share every step and more prefill chunks come in
-# between — but it is much the same for every request (its p99 within 20 % of its median): the
+# between — but it is much the same for every request (its p99 at most about 1.2× its median): the
 # tail lives in TTFT.
 
 # %% tags=["checks"]
 ttft50, ttft99 = curve["TTFT p50 (ms)"].to_numpy(), curve["TTFT p99 (ms)"].to_numpy()
 assert (np.diff(ttft99) > 0).all() and (np.diff(curve["TPOT p50 (ms)"]) > 0).all()
 spread = ttft99 / ttft50
-assert spread[0] < 1.6 and spread[5] > 2 * spread[0]  # the tail widens with load (row 5: 90 %)
-assert (curve["TPOT p99 (ms)"] < 1.2 * curve["TPOT p50 (ms)"]).all()
+assert 1.4 < spread[0] < 1.8 and spread[5] > 2 * spread[0]  # "about 1.6x"; the tail widens with load (row 5: 90 %)
+assert (curve["TPOT p99 (ms)"] < 1.22 * curve["TPOT p50 (ms)"]).all()  # "at most about 1.2x"
 
 # %% [markdown]
 # ## The frontier of four chips
@@ -173,18 +173,22 @@ grads
 
 # %% [markdown]
 # **Takeaway:** on an H100 serving Llama-3.1-8B, the faster each user must be served, the more
-# the answer is memory bandwidth: at 30 tokens/s per user 1 % more compute buys more goodput than
-# 1 % more bandwidth (large batches, long prefill chunks), at 150 tokens/s per user bandwidth buys
-# more than compute (small batches whose steps stream the weights). **Where it stops:** the sizes
-# of the elasticities depend on which configuration serves the target, a discrete choice: over
-# the workbook's recalibrations the frontier point at 150 tokens/s per user has moved between
-# batch 128 and 512 and its bandwidth elasticity between 0.4 and 1.4, while the order of the two
-# resources held at both targets.
+# the answer moves toward memory bandwidth: at 30 tokens/s per user 1 % more compute buys well over
+# 1.5× the goodput of 1 % more bandwidth (large batches, long prefill chunks); at 150 tokens/s per
+# user the two buy about the same (smaller batches whose steps stream the weights). **Where it
+# stops:** the sizes of the elasticities depend on which configuration serves the target, a
+# discrete choice: over the workbook's recalibrations the frontier point at 150 tokens/s per user
+# has moved between batch 128 and 512 and its bandwidth elasticity between 0.4 and 1.4, and which
+# of the two resources leads there has changed with it (bandwidth led before the OpenOrca length
+# became the centre of its range); the move toward bandwidth as interactivity rises has held.
 
 # %% tags=["checks"]
 e = grads.set_index("tokens/s per user")
-assert e.loc[150.0, "elasticity to bandwidth"] > e.loc[150.0, "elasticity to compute"] > 0
-assert e.loc[30.0, "elasticity to compute"] > e.loc[30.0, "elasticity to bandwidth"] > 0
+ratio = e["elasticity to bandwidth"] / e["elasticity to compute"]
+assert (e[["elasticity to bandwidth", "elasticity to compute"]] > 0).all().all()
+assert ratio.loc[150.0] > ratio.loc[30.0]  # the answer moves toward bandwidth as interactivity rises
+assert e.loc[30.0, "elasticity to compute"] > 1.5 * e.loc[30.0, "elasticity to bandwidth"]  # "well over 1.5x"
+assert 0.8 < ratio.loc[150.0] < 1.25  # "about the same"
 
 # %% [markdown]
 # ## Explore
@@ -259,14 +263,14 @@ charts.split_regime_chart(regime, finding=f"Splitting saves over 5 % in {len(win
 # %% [markdown]
 # **Takeaway:** at the same TPOT, the decode chip's memory bandwidth decides: with at least the
 # threshold in the title, splitting wins whatever its compute, by more than 30 %; below it, it
-# at best breaks even (within 1 %) and mostly loses. (At the same
+# at best about breaks even (within 2 %) and mostly loses. (At the same
 # *batch* — not shown — co-location on the better-balanced chip is often cheaper; the split pays
 # for interactivity.) This is the case for decode-specialised silicon: bandwidth per dollar,
 # not FLOP/s.
 
 # %% tags=["checks"]
 assert 0 < len(wins) < len(regime)
-assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.7).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.99).all()
+assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.7).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.98).all()
 
 # %% [markdown]
 # ## Does the queueing model predict measured servers?
@@ -293,24 +297,24 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # %% [markdown]
 # **Takeaway:** where most systems were measured — Llama-2-70B server, 34 systems — the model
 # predicts the cost of the latency limits within about 5 % (measured servers keep 93 % of their
-# offline throughput, the model 95 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
+# offline throughput, the model 96 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
-# interactive ratios come out about 10 % high at the median (those of single systems scatter more:
+# interactive ratios come out about 15 % high at the median (those of single systems scatter more:
 # the last column). Row by row, out of sample (the two lines printed above), the interactive rows
-# are predicted better than the offline rows of the same systems, the server rows worse: most
-# server rows are Llama-2-70B, whose OpenOrca prompt length is an estimate (100–1,000 tokens)
-# that the fit weighs by its uncertainty, so its offline and server rows alike come out low —
-# an error of the workload, not of the queue, which the ratios above cancel.
+# are predicted better than the offline rows of the same systems, and the server rows about as
+# well (within a point): the queueing model adds little error of its own to what the offline
+# model already makes.
 
 # %% tags=["checks"]
 r = ratios.set_index(["scenario", "model"])
 assert r.loc[("server", "llama-2-70b"), "systems"] >= 30 and abs(r.loc[("server", "llama-2-70b"), "error"]) < 0.06
+assert round(r.loc[("server", "llama-2-70b"), "measured_ratio"], 2) == 0.93 and round(r.loc[("server", "llama-2-70b"), "predicted_ratio"], 2) == 0.96  # the text's figures
 assert all(abs(r.loc[("server", m), "error"]) < 0.10 for m in ("llama-3.1-405b", "mixtral-8x7b", "llama-3.1-8b"))
 assert r.loc[("server", "deepseek-r1"), "error"] > 0.5 and r.error.abs().idxmax() == ("server", "deepseek-r1")
-assert all(0.08 <= r.loc[("interactive", m), "error"] <= 0.12 for m in ("llama-2-70b", "llama-3.1-405b"))  # "about 10 %"
+assert all(0.12 <= r.loc[("interactive", m), "error"] <= 0.18 for m in ("llama-2-70b", "llama-3.1-405b"))  # "about 15 %"
 assert matched["interactive"]["rows"] > 0 and matched["interactive"]["mdape"] < matched["interactive"]["offline_mdape"]
-assert matched["server"]["rows"] > 0 and matched["server"]["mdape"] > matched["server"]["offline_mdape"]
+assert matched["server"]["rows"] > 0 and abs(matched["server"]["mdape"] - matched["server"]["offline_mdape"]) < 1.0  # "within a point"
 
 # %% [markdown]
 # ## Exercises

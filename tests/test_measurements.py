@@ -30,7 +30,7 @@ def test_dataset_profiles_fill_missing_lengths():
          "scenario_kind": "offline", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
          "output_tokens_mean": "", "batch": "", "value_per_accelerator": "3000"}
     m = measurements.scenario_from_row(0, r)
-    assert m.input_tokens == 512.0 and m.output_tokens == 294.45 and m.batch is None
+    assert m.input_tokens == pytest.approx(316.23, abs=0.01) and m.output_tokens == 294.45 and m.batch is None
     m = measurements.scenario_from_row(0, {**r, "output_tokens_mean": "300"})
     assert m.output_tokens == 300.0  # a row's own length wins over the profile
 
@@ -57,9 +57,29 @@ def test_dataset_profiles_carry_sources(workload, output, status, source_fragmen
 
 def test_openorca_input_is_derived_from_the_documented_limit_not_the_fit():
     p = measurements.DATASET_PROFILES["mlperf-llama2-70b-openorca"]
-    assert p.input_status == "estimate" and p.input_tokens == 1024 / 2  # half the --seqlen_limit=1024
+    assert p.input_status == "estimate" and p.input_range == (100.0, 1000.0)  # short templated question .. the limit
+    assert p.input_tokens == pytest.approx((100.0 * 1000.0) ** 0.5)  # the range's log-space centre, 316
     assert p.input_range[1] < 1024 and "1,024" in p.basis
-    assert "fit" in p.basis and "earlier 400" in p.basis  # the superseded fitted value is named, not used
+    assert "fit" in p.basis and "earlier 400" in p.basis and "512" in p.basis  # superseded values are named, not used
+
+
+@pytest.mark.parametrize("workload", [k for k, p in measurements.DATASET_PROFILES.items()
+                                      if "estimate" in (p.input_status, p.output_status)])
+def test_every_estimate_is_the_log_space_centre_of_its_range(workload):
+    # An estimated length is never a point picked on its own: it is sqrt(lo * hi) of the range its
+    # sources give, the centre of the log-uniform belief whose spread (log_sd) weighs the row in the fit.
+    p = measurements.DATASET_PROFILES[workload]
+    for mean, (lo, hi), st in ((p.input_tokens, p.input_range, p.input_status),
+                               (p.output_tokens, p.output_range, p.output_status)):
+        if st == "estimate":
+            assert mean == pytest.approx((lo * hi) ** 0.5, rel=1e-9)
+            assert f"{round(mean):,}" in p.basis  # the basis states the value it explains
+
+
+def test_log_centre_is_the_median_of_a_log_uniform_length():
+    draws = np.exp(np.random.default_rng(0).uniform(np.log(100.0), np.log(1000.0), 200_000))
+    assert measurements.log_centre((100.0, 1000.0)) == pytest.approx(np.exp(np.log(draws).mean()), rel=0.01)
+    assert measurements.log_centre((100.0, 1000.0)) == pytest.approx(np.median(draws), rel=0.01)
 
 
 def test_llama31_8b_output_is_tokens_over_samples_in_the_submission_logs():

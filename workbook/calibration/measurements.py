@@ -44,8 +44,9 @@ LENGTH_STATUSES = ("documented", "derived", "estimate")
 class DatasetProfile:
     """Mean input and output tokens per sample of a benchmark dataset, each with its status
     (``documented``: the number is published; ``derived``: arithmetic on published numbers;
-    ``estimate``: a workbook estimate from a published description) and a range. Ranges and
-    central values are set from the sources alone, never to improve a fit.
+    ``estimate``: a workbook estimate from a published description) and a range. Ranges are
+    set from the sources alone, never to improve a fit; an ``estimate`` is the log-space centre
+    of its range (:func:`log_centre`), never a point picked on its own.
 
     A row's own ``input_tokens_mean`` / ``output_tokens_mean`` win over the profile.
     """
@@ -67,6 +68,20 @@ class DatasetProfile:
                 f"{self.basis} Source: {self.source}")
 
 
+def log_centre(length_range: tuple[float, float]) -> float:
+    """Central value of a length known only to lie in ``[lo, hi]``: ``sqrt(lo * hi)`` (tokens),
+    the centre of the log-uniform belief whose spread :func:`log_sd` gives the fit. The fit works
+    in ``log(prediction)``, and to first order the mean of ``log(pred(L))`` over that belief is
+    ``log(pred(sqrt(lo * hi)))``: every ``estimate`` length is this centre of its range, so no
+    central value is ever picked apart from the range its sources give.
+
+    >>> round(log_centre((100.0, 1000.0)), 1), log_centre((294.45, 294.45))
+    (316.2, 294.45)
+    """
+    lo, hi = length_range
+    return math.sqrt(lo * hi)
+
+
 def log_sd(length_range: tuple[float, float]) -> float:
     """Standard deviation of ``log(length)`` for a length known only to lie in ``[lo, hi]``,
     taken as log-uniform there: ``ln(hi / lo) / sqrt(12)`` (0 for a documented point). The fit
@@ -85,31 +100,32 @@ MLPERF_REF = "github.com/mlcommons/inference"
 V51_LOGS = "github.com/mlcommons/inference_results_v5.1 (read via the fork ntuhpc/inference_results_v5.1)"
 DATASET_PROFILES: dict[str, DatasetProfile] = {
     "mlperf-llama2-70b-openorca": DatasetProfile(
-        512.0, (100.0, 1000.0), "estimate", 294.45, (265.0, 323.9), "documented",
+        log_centre((100.0, 1000.0)), (100.0, 1000.0), "estimate", 294.45, (265.0, 323.9), "documented",
         f"{MLPERF_REF} language/llama2-70b/README.md ('Tokens per sample: 294.45'; processorca.py --seqlen_limit=1024, "
         "24,576 samples); language/llama2-70b/processorca.py (filters)",
         "Output: the reference mean, documented. Input: no mean is published; the dataset keeps OpenOrca GPT-4 samples "
         "whose Llama-2 prompt (chat template included) is shorter than 1,024 tokens and whose reference answer has 3-1,023 "
-        "tokens, 6,144 from each of cot, flan, niv and t0. The estimate is half the documented 1,024-token limit, with a "
-        "range from a short templated question (~100) to the limit; it replaces an earlier 400 that had been chosen to "
-        "improve the fit.",
+        "tokens, 6,144 from each of cot, flan, niv and t0. The range runs from a short templated question (~100) to the "
+        "limit; the estimate is its log-space centre, 316 (log_centre). It replaces half the limit (512, a point picked "
+        "apart from the range) and, before that, an earlier 400 that had been chosen to improve the fit.",
         "per-sample outputs 3-1,023 tokens (reference answers); a submission's mean must lie within 90-110 % of 294.45 "
         "(265.0-323.9; MLPerf accuracy rule)",
     ),
     "mlperf-mixtral-mix": DatasetProfile(
-        600.0, (300.0, 900.0), "estimate", 144.84, (130.4, 159.3), "documented",
+        log_centre((300.0, 900.0)), (300.0, 900.0), "estimate", 144.84, (130.4, 159.3), "documented",
         f"{MLPERF_REF} language/mixtral-8x7b/README.md ('tokens_per_sample': 144.84; 5K samples each from OpenOrca GPT-4, "
         "GSM8K and MBXP, 15,000 in all)",
         "Output: the reference mean, documented. Input: not published; an equal mix of OpenOrca prompts (as the Llama-2-70B "
-        "profile, ~500), GSM8K questions with few-shot exemplars and MBXP code prompts; the workbook's earlier estimate of "
-        "600 is kept with its range.",
+        "profile), GSM8K questions with few-shot exemplars and MBXP code prompts, in 300-900; the estimate is the range's "
+        "log-space centre, 520 (log_centre; it was 600, the range's arithmetic middle).",
         "a submission's mean must lie within 90-110 % of 144.84 (MLPerf accuracy rule)",
     ),
     "mlperf-llama3.1-405b-longctx": DatasetProfile(
-        9500.0, (5000.0, 15000.0), "estimate", 684.68, (616.2, 753.1), "documented",
+        log_centre((5000.0, 15000.0)), (5000.0, 15000.0), "estimate", 684.68, (616.2, 753.1), "documented",
         f"{MLPERF_REF} language/llama3.1-405b/README.md ('tokens_per_sample': 684.68; 8,313 samples)",
         "Output: the reference mean, documented (the packaged table rounds it to 685). Input: not published; a long-context "
-        "mix with inputs up to ~20k tokens (team research notes), estimated at 9,500 with a wide range.",
+        "mix with inputs up to ~20k tokens (team research notes), in 5,000-15,000; the estimate is the range's log-space "
+        "centre, 8,660 (log_centre; it was 9,500).",
         "a submission's mean must reach 90 % of 684.68 (MLPerf accuracy rule; the range's upper end mirrors it)",
     ),
     "mlperf-llama3.1-8b-cnndm": DatasetProfile(
@@ -130,11 +146,12 @@ DATASET_PROFILES: dict[str, DatasetProfile] = {
         "the four logs: 128.0-129.0 generated tokens per sample (mean of each run)",
     ),
     "mlperf-deepseek-r1-reasoning": DatasetProfile(
-        800.0, (300.0, 1500.0), "estimate", 3886.2, (3886.0, 4043.5), "documented",
+        log_centre((300.0, 1500.0)), (300.0, 1500.0), "estimate", 3886.2, (3886.0, 4043.5), "documented",
         f"{MLPERF_REF} language/deepseek-r1/README.md (reference mean output 3,886.2 tokens per the team's research; one "
         "README version gives the PyTorch reference 'mean-output-tok-len': 4,043.45 over 4,388 samples)",
         "Output: documented; the range spans the two published reference means. Input: not published; AIME, MATH500, "
-        "GPQA, MMLU-Pro and LiveCodeBench prompts, estimated at 800 with a wide range.",
+        "GPQA, MMLU-Pro and LiveCodeBench prompts, in 300-1,500; the estimate is the range's log-space centre, 671 "
+        "(log_centre; it was 800).",
         "outputs up to the 32k max-OSL of the reference (README); no per-sample spread published",
     ),
     "sharegpt-vllm": DatasetProfile(
