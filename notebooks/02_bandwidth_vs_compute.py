@@ -396,7 +396,9 @@ gb300
 # ## Same hardware, two rounds: what software alone moves
 #
 # The converse test: the same chips, model, scenario and precision measured in two MLPerf
-# rounds. Only the software (and the submitter's tuning) changed, so the model predicts a ratio of 1.
+# rounds. Only the software (and the submitter's tuning) changed, so the model predicts a ratio of 1
+# (within 3 %: where one round's submission code documents its layout, that round is predicted on
+# it and the other tuned — 8 H200s on Llama-2-70B, whose v4.1 NVIDIA rows ran one GPU per replica).
 
 # %%
 rounds = pd.DataFrame(calibration.calibration()["round_ratios"])
@@ -410,7 +412,7 @@ rounds_offline
 # %% [markdown]
 # **Takeaway:** software and tuning alone moved the same hardware by up to half again between
 # rounds (16 and 32 H100s on Llama-2-70B, v4.1 → v5.1), while the model, which sees specs and workload lengths,
-# predicts 1.00 for every such system. That drift is not what limits the fit, though: each
+# predicts about 1.00 for every such system (at most 1.02, where a round documents its layout). That drift is not what limits the fit, though: each
 # of these systems' rows predicted by the median of its own system shape — the best any model of
 # specs and lengths could do — is off by about 1 % (median), because most of a system's rows
 # come from one round. The remaining error is the model's.
@@ -505,7 +507,8 @@ assert abs(g405.error) < 0.15 and gds.measured_ratio > 1.4 and gds.predicted_rat
 assert round(g405.measured_ratio, 2) == 1.06 and round(g405.predicted_ratio, 2) == 1.14  # the text's figures
 assert round(gds.measured_ratio, 2) == 1.47 and round(gds.predicted_ratio, 2) == 1.10
 # software drift: same hardware, two rounds; the model predicts 1 for each
-assert (rounds.predicted_ratio - 1).abs().max() < 0.01
+assert (rounds.predicted_ratio - 1).abs().max() < 0.03  # "within 3 %"
+assert round(rounds_offline.predicted_ratio.max(), 2) <= 1.02  # "at most 1.02"
 h100 = rounds_offline[(rounds_offline.chip == "nvidia_h100_sxm") & (rounds_offline.model == "llama-2-70b")]
 assert rounds_offline.measured_ratio.max() >= 1.45 and h100.measured_ratio.max() >= 1.45
 assert floor["rows"] > 100 and floor["mdape"] < 5

@@ -426,6 +426,43 @@ DOCUMENTED_PRECISIONS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+#: Tensor-parallel degrees that an MLPerf submission's own code documents, for rows whose
+#: ``platform`` names no layout, by ``(benchmark, submitter, platform, model_id)``: ``(tp, source)``.
+#: Only the configurations read are listed (pipeline_parallelism 1 in each); every other MLPerf row
+#: stays tuned. The same degree holds for Offline and Server (both configs read).
+_NVIDIA_V41_LLAMA2 = ("github.com/mlcommons/inference_results_v4.1 closed/NVIDIA/configs/llama2-70b/Offline/__init__.py "
+                      "and Server/__init__.py: H100_SXM_80GB_TP2x4 (KnownSystem.H100_SXM_80GBx8) tensor_parallelism 2; "
+                      "H200_SXM_141GBx8, its MaxQ and Triton variants and H200_SXM_141GB_CTSx8 tensor_parallelism 1; "
+                      "pipeline_parallelism 1 (OfflineGPUBaseConfig, ServerGPUBaseConfig)")
+_FUJITSU_V41 = ("github.com/mlcommons/inference_results_v4.1 closed/Fujitsu/configs/llama2-70b/{Offline,Server}/custom.py "
+                "(CDI_L40SX8 tensor_parallelism 4, GX2560M7_H100_SXM_80GBX4 tensor_parallelism 2) and "
+                "configs/mixtral-8x7b/{Offline,Server}/custom.py (GX2560M7_H100_SXM_80GBX4 tensor_parallelism 1)")
+_V41 = "MLPerf Inference v4.1"
+DOCUMENTED_LAYOUTS: dict[tuple[str, str, str, str], tuple[int, str]] = {
+    (_V41, "NVIDIA", "DGX-H100_H100-SXM-80GBx8_TRT", "llama-2-70b"): (2, _NVIDIA_V41_LLAMA2),
+    (_V41, "NVIDIA", "H200-SXM-141GBx8_TRT", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
+    (_V41, "NVIDIA", "H200-SXM-141GBx8_TRT_MaxQ", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
+    (_V41, "NVIDIA", "H200-SXM-141GBx8_TRT_Triton", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
+    (_V41, "NVIDIA", "H200-SXM-141GB-CTSx8_TRT", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
+    (_V41, "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b"): (4, _FUJITSU_V41),
+    (_V41, "Fujitsu", "GX2560M7_H100_SXM_80GBx4_TRT", "llama-2-70b"): (2, _FUJITSU_V41),
+    (_V41, "Fujitsu", "GX2560M7_H100_SXM_80GBx4_TRT", "mixtral-8x7b"): (1, _FUJITSU_V41),
+}
+
+
+def documented_layout(benchmark: str, submitter: str, platform: str, model_id: str) -> int | None:
+    """The tensor-parallel degree an MLPerf submission's code documents for a row whose
+    ``platform`` names none (``DOCUMENTED_LAYOUTS``), or ``None``: the row is then tuned.
+
+    >>> documented_layout("MLPerf Inference v4.1", "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b")
+    4
+    >>> documented_layout("MLPerf Inference v5.1", "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b") is None
+    True
+    """
+    found = DOCUMENTED_LAYOUTS.get((benchmark, submitter, platform, model_id))
+    return None if found is None else found[0]
+
+
 def documented_precision(submitter: str, platform: str, precision_id: str) -> str:
     """The precision a row ran: ``precision_id``, unless the submission's code documents a more
     exact one (``DOCUMENTED_PRECISIONS``: Intel's "UINT4" Arc Pro B60 rows are int4 weights with
@@ -507,6 +544,12 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
     tp = documented_tp(platform, count * per_accelerator, chip_id)
     if isinstance(tp, str):
         return tp
+    tp_units = None if tp is None else documented_tp_units(platform, chip_id)
+    if tp is None:  # an MLPerf platform names no layout; the submission's code may (DOCUMENTED_LAYOUTS)
+        tp = documented_layout(cell_text(r.get("benchmark")), cell_text(r.get("submitter")), platform, model_id)
+        if tp is not None and (count * per_accelerator) % tp:
+            return f"the submission's code documents TP{tp}, which does not divide the row's {count * per_accelerator:g} accelerators"
+        tp_units = tp
     return Measured(
         row=i, row_id=label(cell_text(r.get("row_id")) or i + 1), chip_id=chip_id, model_id=model_id, precision=prec,
         scenario=kind, accelerators=count * per_accelerator, input_tokens=t_in, output_tokens=t_out,
@@ -514,7 +557,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         measured=value / per_accelerator, source=label(cell_text(r.get("source_family")) or cell_text(r.get("benchmark"))),
         benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
         tp=None if tp is None else float(tp),
-        tp_units=None if tp is None else float(documented_tp_units(platform, chip_id)),
+        tp_units=None if tp_units is None else float(tp_units),
         input_log_sd=sd_in, output_log_sd=sd_out,
     )
 
