@@ -101,8 +101,10 @@ def test_the_range_centre_is_the_first_order_mean_of_the_log_prediction(rows, mo
     # An estimated length is the log-space centre of its range (measurements.log_centre) because, to
     # first order, the mean of log pred(L) over a log-uniform L on the range is log pred(centre). The
     # second-order term is what log pred's curvature adds: measured here with the shipped factors by
-    # 16 midpoint quantiles of the log-uniform, it stays under 0.06 in log (6 %; 5.4 % for an OpenOrca
-    # row on the MI300X, under 2 % for the others), well inside the spread the fit already gives the row.
+    # 16 midpoint quantiles of the log-uniform, it stays under 0.06 in log (6 %; 5.3-5.8 % for the
+    # OpenOrca rows, under 2 % for the others), well inside the spread the fit already gives the row.
+    # log pred is concave in log L, so the centre reads a little high, except where a memory-capped
+    # batch bends it the other way (DeepSeek-R1 on a GB300: +0.2 %; the cap moves with the prompt).
     import dataclasses
     r = next(x for x in rows if x.model_id == model_id and x.scenario == "offline" and x.input_log_sd > 0)
     profile = next(p for p in measurements.DATASET_PROFILES.values()
@@ -112,7 +114,7 @@ def test_the_range_centre_is_the_first_order_mean_of_the_log_prediction(rows, mo
     p = fitting.predict([dataclasses.replace(r, input_tokens=float(n)) for n in lengths] + [r], calibration.calibration())
     second_order = np.mean(np.log(p[:-1])) - np.log(p[-1])
     spread = np.std(np.log(p[:-1]))
-    assert -0.06 < second_order <= 0.0  # log pred is concave in log L: the centre reads a little high
+    assert -0.06 < second_order < 0.005
     assert abs(second_order) < 0.25 * spread
 
 

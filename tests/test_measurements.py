@@ -260,8 +260,8 @@ def test_packaged_tensorrt_llm_rows_carry_their_documented_layout():
     # MLPerf systems name no layout: only those whose submission code was read carry one
     mlperf = [r for r in ok if r.benchmark.startswith("MLPerf")]
     documented = [r for r in mlperf if r.tp]
-    assert len(documented) == 16 and all(r.benchmark == "MLPerf Inference v4.1" for r in documented)
-    assert all(r.tp == r.tp_units and r.accelerators % r.tp == 0 for r in documented)
+    assert len(documented) == 129 and {r.benchmark[-4:] for r in documented} == {"v4.1", "v5.1"}
+    assert all(r.tp == r.tp_units and r.accelerators % (r.tp * r.pp) == 0 for r in documented)
 
 
 def test_mlperf_layouts_come_from_the_submission_code():
@@ -269,19 +269,27 @@ def test_mlperf_layouts_come_from_the_submission_code():
     # closed/NVIDIA/configs/llama2-70b/Offline/__init__.py (H100_SXM_80GB_TP2x4: 2; H200_SXM_141GBx8: 1)
     rows = {r.row_id: r for r in measurements.scenarios(measurements.read_rows())[0]}
     assert rows["77"].chip_id == "nvidia_l40s" and rows["77"].tp == 4 and rows["78"].tp == 4  # offline and server
-    key = ("MLPerf Inference v4.1", "NVIDIA", "DGX-H100_H100-SXM-80GBx8_TRT", "llama-2-70b")
-    tp, source = measurements.DOCUMENTED_LAYOUTS[key]
-    assert tp == 2 and "H100_SXM_80GB_TP2x4" in source and "pipeline_parallelism 1" in source
-    for (bench, _, _, _), (tp, source) in measurements.DOCUMENTED_LAYOUTS.items():
-        assert "inference_results_" + bench.rsplit(" ", 1)[-1] in source and "tensor_parallelism" in source and tp in (1, 2, 4, 8)
-    # keyed by round: the same platform name in another round is tuned, not assumed
+    key = ("MLPerf Inference v4.1", "NVIDIA", "DGX-H100_H100-SXM-80GBx8_TRT", "llama-2-70b", "offline")
+    tp, pp, source = measurements.DOCUMENTED_LAYOUTS[key]
+    assert (tp, pp) == (2, 1) and "H100_SXM_80GB_TP2x4" in source and "pipeline_parallelism 1" in source
+    for (bench, _, _, _, scenario), (tp, pp, source) in measurements.DOCUMENTED_LAYOUTS.items():
+        assert "inference_results_" + bench.rsplit(" ", 1)[-1] in source and scenario in measurements.SCENARIOS
+        assert tp in (1, 2, 4, 8) and pp in (1, 2, 4) and f"tensor_parallelism {tp}" in source
+        assert f"pipeline_parallelism {pp}" in source
+    # keyed by round and scenario: the same platform name in another round, or a scenario whose
+    # config was not read, is tuned, not assumed
     assert measurements.documented_layout("MLPerf Inference v5.0", *key[1:]) is None
+    assert measurements.documented_layout(*key[:4], "interactive") is None
+    # Intel's Arc Pro B60 runs Llama-2-70B offline as TP1 x PP4 and server as TP2 (init_env_offline / _server)
+    intel = ("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-2-70b")
+    assert measurements.documented_layout(*intel, "offline") == (1, 4)
+    assert measurements.documented_layout(*intel, "server") == (2, 1)
     # a degree that does not divide the row's accelerators skips the row with the reason
     r = {"chip_id": "nvidia_l40s", "accelerator_count": "6", "model_id": "llama-2-70b", "precision_id": "fp8",
          "scenario_kind": "offline", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
          "output_tokens_mean": "", "batch": "", "value_per_accelerator": "400", "benchmark": "MLPerf Inference v4.1",
          "submitter": "Fujitsu", "platform": "CDI_L40Sx8_TRT"}
-    assert "documents TP4, which does not divide the row's 6 accelerators" in measurements.scenario_from_row(0, r)
+    assert "documents TP4 PP1, which does not divide the row's 6 accelerators" in measurements.scenario_from_row(0, r)
 
 
 def test_intel_b60_rows_run_int8_activations_as_their_code_documents():

@@ -86,6 +86,11 @@ def test_a_documented_layout_is_the_only_one_searched():
     pts = [(1.0, Deployment(4.0, 1.0, 1.0, 1.0)), (1.0, Deployment(2.0, 2.0, 1.0, 1.0))]
     assert tuning.documented_layouts(dataclasses.replace(r, tp=12.0), pts) == pts
     assert tuning.documented_layouts(dataclasses.replace(r, tp=4.0), pts) == pts[:1]
+    # a documented pipeline degree is searched too, even a split the layout rules do not build
+    # (Nebius's v5.1 Llama-3.1-405B offline on 8 H200s: tensor_parallelism 4, pipeline_parallelism 2)
+    assert tuning.documented_layouts(dataclasses.replace(r, tp=2.0, pp=2.0), pts) == pts[1:]
+    _, dep, allowed = tuning.grid(dataclasses.replace(r, tp=4.0, pp=2.0))
+    assert {tuple(x) for x in dep[allowed]} == {(4.0, 2.0, 1.0, 1.0)}
 
 
 @pytest.mark.parametrize("n_head,n_kv,tp,kv", [

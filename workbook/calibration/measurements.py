@@ -191,6 +191,7 @@ class Measured:
     accelerator: str = ""  # the row's accelerator name, when its chip came from the alias table
     tp: float | None = None  # tensor-parallel degree the source documents (``platform`` "TP8"); None: tuned
     tp_units: float | None = None  # that degree in the runtime's own units (NeuronCores), which it pads heads to
+    pp: float | None = None  # pipeline-parallel degree the submission's code documents (DOCUMENTED_LAYOUTS); None: 1 if tp given
     input_log_sd: float = 0.0  # sd of log(input_tokens): the profile's range when the length came from it (log_sd)
     output_log_sd: float = 0.0  # the same for output_tokens; 0 for a length the row gives
 
@@ -426,41 +427,175 @@ DOCUMENTED_PRECISIONS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-#: Tensor-parallel degrees that an MLPerf submission's own code documents, for rows whose
-#: ``platform`` names no layout, by ``(benchmark, submitter, platform, model_id)``: ``(tp, source)``.
-#: Only the configurations read are listed (pipeline_parallelism 1 in each); every other MLPerf row
-#: stays tuned. The same degree holds for Offline and Server (both configs read).
-_NVIDIA_V41_LLAMA2 = ("github.com/mlcommons/inference_results_v4.1 closed/NVIDIA/configs/llama2-70b/Offline/__init__.py "
-                      "and Server/__init__.py: H100_SXM_80GB_TP2x4 (KnownSystem.H100_SXM_80GBx8) tensor_parallelism 2; "
-                      "H200_SXM_141GBx8, its MaxQ and Triton variants and H200_SXM_141GB_CTSx8 tensor_parallelism 1; "
+#: Tensor- and pipeline-parallel degrees that an MLPerf submission's own code documents, for rows
+#: whose ``platform`` names no layout, by ``(benchmark, submitter, platform, model_id, scenario)``:
+#: ``(tp, pp, source)``. Only configurations read are listed; every other MLPerf row stays tuned.
+#: A config whose pipeline degree sits in a base file not in the sources read is left out.
+_V41_REPO = "github.com/mlcommons/inference_results_v4.1 closed/"
+_V51_REPO = "github.com/mlcommons/inference_results_v5.1 (read via the fork ntuhpc/inference_results_v5.1) closed/"
+_NVIDIA_V41_LLAMA2 = (_V41_REPO + "NVIDIA/configs/llama2-70b/Offline/__init__.py and Server/__init__.py: "
+                      "H100_SXM_80GB_TP2x4 (KnownSystem.H100_SXM_80GBx8) tensor_parallelism 2; H200_SXM_141GBx8, its "
+                      "MaxQ and Triton variants, H200_SXM_141GB_CTSx1/x8 and GH200_144GB_aarch64x1 tensor_parallelism 1; "
                       "pipeline_parallelism 1 (OfflineGPUBaseConfig, ServerGPUBaseConfig)")
-_FUJITSU_V41 = ("github.com/mlcommons/inference_results_v4.1 closed/Fujitsu/configs/llama2-70b/{Offline,Server}/custom.py "
-                "(CDI_L40SX8 tensor_parallelism 4, GX2560M7_H100_SXM_80GBX4 tensor_parallelism 2) and "
-                "configs/mixtral-8x7b/{Offline,Server}/custom.py (GX2560M7_H100_SXM_80GBX4 tensor_parallelism 1)")
-_V41 = "MLPerf Inference v4.1"
-DOCUMENTED_LAYOUTS: dict[tuple[str, str, str, str], tuple[int, str]] = {
-    (_V41, "NVIDIA", "DGX-H100_H100-SXM-80GBx8_TRT", "llama-2-70b"): (2, _NVIDIA_V41_LLAMA2),
-    (_V41, "NVIDIA", "H200-SXM-141GBx8_TRT", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
-    (_V41, "NVIDIA", "H200-SXM-141GBx8_TRT_MaxQ", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
-    (_V41, "NVIDIA", "H200-SXM-141GBx8_TRT_Triton", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
-    (_V41, "NVIDIA", "H200-SXM-141GB-CTSx8_TRT", "llama-2-70b"): (1, _NVIDIA_V41_LLAMA2),
-    (_V41, "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b"): (4, _FUJITSU_V41),
-    (_V41, "Fujitsu", "GX2560M7_H100_SXM_80GBx4_TRT", "llama-2-70b"): (2, _FUJITSU_V41),
-    (_V41, "Fujitsu", "GX2560M7_H100_SXM_80GBx4_TRT", "mixtral-8x7b"): (1, _FUJITSU_V41),
+_FUJITSU_V41 = (_V41_REPO + "Fujitsu/configs/llama2-70b/{Offline,Server}/custom.py (CDI_L40SX8 tensor_parallelism 4, "
+                "GX2560M7_H100_SXM_80GBX4 tensor_parallelism 2) and configs/mixtral-8x7b/{Offline,Server}/custom.py "
+                "(GX2560M7_H100_SXM_80GBX4 tensor_parallelism 1); pipeline_parallelism 1")
+
+
+def _v41_partner(submitter: str, model: str, classes: str) -> str:
+    return (f"{_V41_REPO}{submitter}/configs/{model}/{{Offline,Server}}/custom.py and __init__.py: {classes}; "
+            "pipeline_parallelism 1 (the base configs)")
+
+
+def _v51_partner(submitter: str, system: str, files: str, degrees: str) -> str:
+    return f"{_V51_REPO}{submitter}/configs/{system}/{files}: llm_fields.{degrees}"
+
+
+def _v51_vllm(files: str) -> str:
+    """Source of an AMD-harness layout: vLLM's ``tensor_parallel_size`` in the submission's yaml."""
+    return (f"{_V51_REPO}{files}: tensor_parallel_size 1, device_count 8 (eight vLLM instances; "
+            "tensor_parallelism 1, pipeline_parallelism 1)")
+
+
+_OS, _OSI, _O, _S = ("offline", "server"), ("offline", "server", "interactive"), ("offline",), ("server",)
+_TP1 = "tensor_parallelism 1, pipeline_parallelism 1"
+_LAYOUT_TABLE: tuple[tuple[str, str, tuple[str, ...], str, tuple[str, ...], int, int, str], ...] = (
+    # (round, submitter, platforms, model, scenarios, tp, pp, source)
+    ("v4.1", "NVIDIA", ("DGX-H100_H100-SXM-80GBx8_TRT",), "llama-2-70b", _OS, 2, 1, _NVIDIA_V41_LLAMA2),
+    ("v4.1", "NVIDIA", ("H200-SXM-141GBx8_TRT", "H200-SXM-141GBx8_TRT_MaxQ", "H200-SXM-141GBx8_TRT_Triton",
+                        "H200-SXM-141GB-CTSx8_TRT", "H200-SXM-141GB-CTSx1_TRT",
+                        "GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT"), "llama-2-70b", _OS, 1, 1, _NVIDIA_V41_LLAMA2),
+    ("v4.1", "Fujitsu", ("CDI_L40Sx8_TRT",), "llama-2-70b", _OS, 4, 1, _FUJITSU_V41),
+    ("v4.1", "Fujitsu", ("GX2560M7_H100_SXM_80GBx4_TRT",), "llama-2-70b", _OS, 2, 1, _FUJITSU_V41),
+    ("v4.1", "Fujitsu", ("GX2560M7_H100_SXM_80GBx4_TRT",), "mixtral-8x7b", _OS, 1, 1, _FUJITSU_V41),
+    ("v4.1", "Dell", ("XE8640_H100_SXM_80GBx4_TRT", "XE9640_H100_SXM_80GBx4_TRT", "XE9680_H100_SXM_80GBx8_TRT"),
+     "llama-2-70b", _OS, 2, 1, _v41_partner("Dell", "llama2-70b", "XE8640_H100_SXM_80GBx4, XE9640_H100_SXM_80GBX4 and "
+                                            "XE9680_H100_SXM_80GBX8 tensor_parallelism 2")),
+    ("v4.1", "Dell", ("XE9680_H200_SXM_141GBx8_TRT",), "llama-2-70b", _OS, 1, 1,
+     _v41_partner("Dell", "llama2-70b", "XE9680_H200_SXM_141GBX8 tensor_parallelism 1")),
+    ("v4.1", "HPE", ("HPE_Cray_XD670_H100_SXM_80GBx8_TRT", "HPE_ProLiant_DL380a_H100_NVL_94GBx4_TRT"), "llama-2-70b", _OS,
+     2, 1, _v41_partner("HPE", "llama2-70b", "HPE_CRAY_XD670_H100_SXM_80GBX8 (from H100_SXM_80GB_TP2x1) and "
+                        "HPE_PROLIANT_DL380A_H100_NVL_94GBX4 tensor_parallelism 2")),
+    ("v4.1", "HPE", ("GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT",), "llama-2-70b", _OS, 1, 1,
+     _v41_partner("HPE", "llama2-70b", "GH200_144GB_aarch64x1 tensor_parallelism 1")),
+    ("v4.1", "HPE", ("GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT",), "mixtral-8x7b", _OS, 1, 1,
+     _v41_partner("HPE", "mixtral-8x7b", "GH200_144GB_aarch64x1 tensor_parallelism 1")),
+    ("v4.1", "HPE", ("HPE_Cray_XD670_H100_SXM_80GBx8_TRT",), "mixtral-8x7b", _O, 1, 1,
+     _v41_partner("HPE", "mixtral-8x7b", "HPE_CRAY_XD670_H100_SXM_80GBX8 (Offline) tensor_parallelism 1")),
+    ("v4.1", "Supermicro", ("AS_4125GS_TNHR2_LCC_H100_SXM_80GBx8_TRT", "AS_8125GS_TNHR_H100_SXM_80GBx8_TRT",
+                            "SYS_421GE_TNHR2_LCC_H100_SXM_80GBx8_TRT", "SYS_821GE_TNHR_H100_SXM_80GBx8_TRT"),
+     "llama-2-70b", _OS, 2, 1, _v41_partner("Supermicro", "llama2-70b", "the four H100_SXM_80GBX8 systems, from "
+                                            "H100_SXM_80GB_TP2x4, tensor_parallelism 2")),
+    ("v4.1", "Supermicro", ("AS_4125GS_TNHR2_LCC_H100_SXM_80GBx8_TRT", "AS_8125GS_TNHR_H100_SXM_80GBx8_TRT",
+                            "SYS_421GE_TNHR2_LCC_H100_SXM_80GBx8_TRT", "SYS_821GE_TNHR_H100_SXM_80GBx8_TRT"),
+     "mixtral-8x7b", _OS, 1, 1, _v41_partner("Supermicro", "mixtral-8x7b", "the four systems, from H100_SXM_80GBx1, "
+                                             "tensor_parallelism 1")),
+    ("v4.1", "Sustainable_Metal_Cloud", ("SMC_H100_SXM_80GBX8_TRT",), "llama-2-70b", _O, 2, 1,
+     _v41_partner("Sustainable_Metal_Cloud", "llama2-70b", "SMC_H100_SXM_80GBX8 (Offline) tensor_parallelism 2")),
+    ("v4.1", "GigaComputing", ("GIGABYTE_G593_SD1_H200_SXM_141GBx8_TRT",), "llama-2-70b", _OS, 1, 1,
+     _v41_partner("GigaComputing", "llama2-70b", "GIGABYTE_G593_SD1_H200_SXM_141GBX8 tensor_parallelism 1")),
+    ("v4.1", "GigaComputing", ("GIGABYTE_G593_SD1_H200_SXM_141GBx8_TRT",), "mixtral-8x7b", _O, 1, 1,
+     _v41_partner("GigaComputing", "mixtral-8x7b", "GIGABYTE_G593_SD1_H200_SXM_141GBX8 (Offline) tensor_parallelism 1")),
+    ("v4.1", "Google", ("DGX-H100_H100-SXM-80GBx8_TRT",), "llama-2-70b", _S, 2, 1,
+     _v41_partner("Google", "llama2-70b", "Server H100_SXM_80GB_TP2x4 tensor_parallelism 2")),
+    ("v4.1", "Google", ("DGX-H100_H100-SXM-80GBx8_TRT",), "mixtral-8x7b", _S, 1, 1,
+     _v41_partner("Google", "mixtral-8x7b", "Server H100_SXM_80GBx8 tensor_parallelism 1")),
+    ("v4.1", "Lenovo", ("H200_SXM_141GBx8_TRT", "Lenovo_8xH200_TRT", "SR675_V3_8xH100_NVL_TRT"), "llama-2-70b", _OS, 1, 1,
+     _v41_partner("Lenovo", "llama2-70b", "H200_SXM_141GBx8, Lenovo_8xH200 and SR675_V3_8XH100_NVL tensor_parallelism 1")),
+    ("v4.1", "Quanta_Cloud_Technology", ("GH200-GraceHopper-Superchip_GH200-96GB_aarch64x1_TRT",), "llama-2-70b", _OS, 1, 1,
+     _v41_partner("Quanta_Cloud_Technology", "llama2-70b", "GH200_96GB_aarch64x1 tensor_parallelism 1")),
+    ("v4.1", "JuniperNetworks", ("DGX-H100_H100-SXM-80GBx16_TRT", "DGX-H100_H100-SXM-80GBx32_TRT"), "llama-2-70b", _OS, 2, 1,
+     f"{_V41_REPO}JuniperNetworks/configs/llama2-70b/{{Offline,Server}}/__init__.py (only H100_SXM_80GB_TP2x* classes: "
+     "tensor_parallelism 2, pipeline_parallelism 1) and llama_configs/config_h100x16.sh, config_h100x32.sh "
+     "(GPU_RANK_MAP of 8 and 16 groups of two GPUs)"),
+    ("v4.1", "Dell", ("XE9680_MI300X_192GBx8",), "llama-2-70b", _OS, 1, 1,
+     f"{_V41_REPO}Dell/code/llama2-70b-99/test_VllmFp8/test_VllmFp8_{{Offline,SyncServer}}_perf.sh: TP=1, DP=8 "
+     "(eight vLLM instances; tensor_parallelism 1, pipeline_parallelism 1)"),
+    ("v5.1", "Nebius", ("B200-SXM-180GBx8_TRT", "H200-SXM-141GBx8_TRT", "GB200-NVL72_GB200-186GB_aarch64x4_TRT"),
+     "llama-2-70b", _OS, 1, 1, _v51_partner("Nebius", "<system>", "{Offline,Server}/llama2-70b.py", _TP1)),
+    ("v5.1", "Nebius", ("B200-SXM-180GBx8_TRT", "GB200-NVL72_GB200-186GB_aarch64x4_TRT"), "llama-3.1-405b", _O, 2, 2,
+     _v51_partner("Nebius", "<system>", "Offline/llama3_1-405b.py", "tensor_parallelism 2, pipeline_parallelism 2")),
+    ("v5.1", "Nebius", ("B200-SXM-180GBx8_TRT",), "llama-3.1-405b", _S, 4, 1,
+     _v51_partner("Nebius", "B200-SXM-180GBx8", "Server/llama3_1-405b.py", "tensor_parallelism 4, pipeline_parallelism 1")),
+    ("v5.1", "Nebius", ("H200-SXM-141GBx8_TRT",), "llama-3.1-405b", _O, 4, 2,
+     _v51_partner("Nebius", "H200-SXM-141GBx8", "Offline/llama3_1-405b.py", "tensor_parallelism 4, pipeline_parallelism 2")),
+    ("v5.1", "Nebius", ("H200-SXM-141GBx8_TRT",), "llama-3.1-405b", _S, 8, 1,
+     _v51_partner("Nebius", "H200-SXM-141GBx8", "Server/llama3_1-405b.py", "tensor_parallelism 8, pipeline_parallelism 1")),
+    ("v5.1", "Dell", ("XE9680L_B200_SXM_180GBx8_TRT",), "llama-2-70b", _S, 1, 1,
+     _v51_partner("Dell", "XE9680L_B200_SXM_180GBx8", "Server/llama2-70b.py", _TP1)),
+    ("v5.1", "Dell", ("XE9680_H200_SXM_141GBx8_TRT",), "llama-2-70b", _OS, 1, 1,
+     _v51_partner("Dell", "XE9680_H200_SXM_141GBx8", "{Offline,Server}/llama2-70b.py", _TP1)),
+    ("v5.1", "Dell", ("XE7745_H200_NVL_141GBx8_TRT",), "llama-2-70b", _OSI, 1, 1,
+     _v51_partner("Dell", "XE7745_H200_NVL_141GBx8", "{Offline,Server,Interactive}/llama2-70b.py", _TP1)),
+    ("v5.1", "HPE", ("HPE_Cray_XD670_H200_SXM_141GBx8_TRT",), "llama-2-70b", ("offline", "interactive"), 1, 1,
+     _v51_partner("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8", "{Offline,Interactive}/llama2-70b.py", _TP1)),
+    ("v5.1", "HPE", ("HPE_Cray_XD670_H200_SXM_141GBx8_TRT",), "mixtral-8x7b", _OS, 1, 1,
+     _v51_partner("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8", "{Offline,Server}/mixtral-8x7b.py", _TP1)),
+    ("v5.1", "HPE", ("HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT",), "llama-2-70b", _OSI, 1, 1,
+     _v51_partner("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT", "{Offline,Server,Interactive}/llama2-70b.py",
+                  _TP1)),
+    ("v5.1", "HPE", ("HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT",), "mixtral-8x7b", _OS, 1, 1,
+     _v51_partner("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT", "{Offline,Server}/mixtral-8x7b.py", _TP1)),
+    ("v5.1", "ASUSTeK", ("ESC8000_H200_NVLx8_TRT",), "llama-2-70b", _OSI, 1, 1,
+     _v51_partner("ASUSTeK", "ESC8000_H200_NVLx8", "{Offline,Server,Interactive}/llama2-70b.py", _TP1)),
+    ("v5.1", "ASUSTeK", ("ESC_N8_H200-SXM-141GBx8_TRT",), "llama-2-70b", _O, 1, 1,
+     _v51_partner("ASUSTeK", "ESC_N8_H200-SXM-141GBx8", "Offline/llama2-70b.py", _TP1)),
+    ("v5.1", "ASUSTeK", ("ESC_N8_H200-SXM-141GBx8_TRT",), "mixtral-8x7b", _S, 1, 1,
+     _v51_partner("ASUSTeK", "ESC_N8_H200-SXM-141GBx8", "Server/mixtral-8x7b.py", _TP1)),
+    ("v5.1", "Supermicro", ("AS-4126GS-NBR-LCC_B200-SXM-180GBx8_TRT",), "llama-2-70b", ("interactive",), 1, 1,
+     _v51_partner("Supermicro", "AS-4126GS-NBR-LCC_B200-SXM-180GBx8_TRT", "Interactive/llama2-70b.py", _TP1)),
+    ("v5.1", "GigaComputing", ("G894-SD1_B200-SXM-180GBx8_TRT",), "llama-2-70b", ("interactive",), 1, 1,
+     _v51_partner("GigaComputing", "G894-SD1_B200-SXM-180GBx8", "Interactive/llama2-70b.py", _TP1)),
+    ("v5.1", "GigaComputing", ("G894-SD1_B200-SXM-180GBx8_TRT",), "llama-3.1-405b", ("interactive",), 4, 1,
+     _v51_partner("GigaComputing", "G894-SD1_B200-SXM-180GBx8", "Interactive/llama3_1-405b.py",
+                  "tensor_parallelism 4, pipeline_parallelism 1")),
+    ("v5.1", "AMD", ("8xMI300X_2xEPYC_9575F",), "llama-2-70b", _O, 1, 1,
+     _v51_vllm("AMD/code/llama2-70b-99.9/harness_llm/models/llama2-70b/offline_mi300x.yaml")),
+    ("v5.1", "AMD", ("8xMI325X_2xEPYC_9575F_1", "8xMI325X_2xEPYC_9575F_2"), "llama-2-70b", _O, 1, 1,
+     _v51_vllm("AMD/code/llama2-70b-99/harness_llm/models/llama2-70b/offline_mi325x.yaml")),
+    ("v5.1", "AMD", ("8xMI325X_2xEPYC_9575F_1",), "mixtral-8x7b", _OS, 1, 1,
+     _v51_vllm("AMD/code/mixtral-8x7b/harness_llm/models/mixtral-8x7b/{offline,server}_mi325x.yaml")),
+    ("v5.1", "ASUSTeK", ("ESC_A8A_MI325X_256GBx8",), "llama-2-70b", _O, 1, 1,
+     _v51_vllm("ASUSTeK/code_AMD/llama2-70b-99.9/harness_llm/models/llama2-70b/offline_mi325x.yaml")),
+    ("v5.1", "ASUSTeK", ("ESC_A8A_MI325X_256GBx8",), "mixtral-8x7b", _OS, 1, 1,
+     _v51_vllm("ASUSTeK/code_AMD/llama2-70b-99.9/harness_llm/models/mixtral-8x7b/offline_mi325x.yaml and "
+               "code_AMD/llama2-70b-99/harness_llm/models/mixtral-8x7b/server_mi325x.yaml")),
+    ("v5.1", "GigaComputing", ("8xMI325X_2xEPYC_9575F",), "llama-2-70b", _S, 1, 1,
+     _v51_vllm("GigaComputing/code/llama2-70b-99/harness_llm/models/llama2-70b/server_mi325x.yaml")),
+    ("v5.1", "GigaComputing", ("8xMI325X_2xEPYC_9575F",), "mixtral-8x7b", _OS, 1, 1,
+     _v51_vllm("GigaComputing/code/llama2-70b-99.9/harness_llm/models/mixtral-8x7b/offline_mi325x.yaml and "
+               "llama2-70b-99/harness_llm/models/mixtral-8x7b/server_mi325x.yaml")),
+    ("v5.1", "MiTAC", ("8xMI325X_2xEPYC_9755",), "llama-2-70b", _O, 1, 1,
+     _v51_vllm("MiTAC/code/llama2-70b-99.9/harness_llm/models/llama2-70b/offline_mi325x.yaml")),
+    ("v5.1", "Intel", ("1-node-4x-BMG-Pro-B60-Dual",), "llama-2-70b", _O, 1, 4,
+     _V51_REPO + "Intel/code/llama2-70b-99.9/pytorch-xpu/model_init/llama2-70b/init_env_offline: PP=4, TP=1 (the "
+     "default of init_env_base), NUM_INSTS = XPU_COUNT / (TP * PP) (tensor_parallelism 1, pipeline_parallelism 4)"),
+    ("v5.1", "Intel", ("1-node-4x-BMG-Pro-B60-Dual",), "llama-2-70b", _S, 2, 1,
+     _V51_REPO + "Intel/code/llama3_1-8b/pytorch-xpu/model_init/llama2-70b/init_env_server: TP=2, PP=1 "
+     "(tensor_parallelism 2, pipeline_parallelism 1)"),
+    ("v5.1", "Intel", ("1-node-4x-BMG-Pro-B60-Dual",), "llama-3.1-8b", _OS, 1, 1,
+     _V51_REPO + "Intel/code/llama3.1-8b-edge/pytorch-xpu/model_init/llama3_1-8b/init_env_offline and "
+     "llama3_1-8b/pytorch-xpu/model_init/llama3_1-8b/init_env_server: TP=1 (tensor_parallelism 1, pipeline_parallelism 1)"),
+)
+DOCUMENTED_LAYOUTS: dict[tuple[str, str, str, str, str], tuple[int, int, str]] = {
+    (f"MLPerf Inference {rnd}", submitter, platform, model, scenario): (tp, pp, source)
+    for rnd, submitter, platforms, model, scenarios, tp, pp, source in _LAYOUT_TABLE
+    for platform in platforms for scenario in scenarios
 }
 
 
-def documented_layout(benchmark: str, submitter: str, platform: str, model_id: str) -> int | None:
-    """The tensor-parallel degree an MLPerf submission's code documents for a row whose
-    ``platform`` names none (``DOCUMENTED_LAYOUTS``), or ``None``: the row is then tuned.
+def documented_layout(benchmark: str, submitter: str, platform: str, model_id: str,
+                      scenario: str) -> tuple[int, int] | None:
+    """``(tensor-parallel, pipeline-parallel)`` degrees an MLPerf submission's code documents for
+    a row whose ``platform`` names none (``DOCUMENTED_LAYOUTS``), or ``None``: the row is then tuned.
 
-    >>> documented_layout("MLPerf Inference v4.1", "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b")
-    4
-    >>> documented_layout("MLPerf Inference v5.1", "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b") is None
+    >>> documented_layout("MLPerf Inference v4.1", "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b", "offline")
+    (4, 1)
+    >>> documented_layout("MLPerf Inference v5.1", "Fujitsu", "CDI_L40Sx8_TRT", "llama-2-70b", "offline") is None
     True
     """
-    found = DOCUMENTED_LAYOUTS.get((benchmark, submitter, platform, model_id))
-    return None if found is None else found[0]
+    found = DOCUMENTED_LAYOUTS.get((benchmark, submitter, platform, model_id, scenario))
+    return None if found is None else found[:2]
 
 
 def documented_precision(submitter: str, platform: str, precision_id: str) -> str:
@@ -545,10 +680,14 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
     if isinstance(tp, str):
         return tp
     tp_units = None if tp is None else documented_tp_units(platform, chip_id)
+    pp = None
     if tp is None:  # an MLPerf platform names no layout; the submission's code may (DOCUMENTED_LAYOUTS)
-        tp = documented_layout(cell_text(r.get("benchmark")), cell_text(r.get("submitter")), platform, model_id)
-        if tp is not None and (count * per_accelerator) % tp:
-            return f"the submission's code documents TP{tp}, which does not divide the row's {count * per_accelerator:g} accelerators"
+        found = documented_layout(cell_text(r.get("benchmark")), cell_text(r.get("submitter")), platform, model_id, kind)
+        if found is not None:
+            tp, pp = found
+            if (count * per_accelerator) % (tp * pp):
+                return (f"the submission's code documents TP{tp} PP{pp}, which does not divide the row's "
+                        f"{count * per_accelerator:g} accelerators")
         tp_units = tp
     return Measured(
         row=i, row_id=label(cell_text(r.get("row_id")) or i + 1), chip_id=chip_id, model_id=model_id, precision=prec,
@@ -558,6 +697,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         benchmark=label(cell_text(r.get("benchmark"))), accelerator=label(accelerator, 80),
         tp=None if tp is None else float(tp),
         tp_units=None if tp_units is None else float(tp_units),
+        pp=None if pp is None else float(pp),
         input_log_sd=sd_in, output_log_sd=sd_out,
     )
 

@@ -19,8 +19,9 @@ expert parallelism), subject to
 
 Where the row gives a batch, that batch on all of the row's accelerators is used, with the
 best layout. Where the source documents its tensor-parallel degree (``platform`` "TP8", as the
-TensorRT-LLM performance tables do), only layouts with that degree and no pipeline split are
-searched: the prediction is of the deployment that was measured, not of a better one. The whole table of rows x grid points is one ``jax.vmap`` of
+TensorRT-LLM performance tables do, or an MLPerf submission's config,
+:data:`workbook.calibration.measurements.DOCUMENTED_LAYOUTS`, with its pipeline degree), only
+layouts with those degrees are searched: the prediction is of the deployment that was measured, not of a better one. The whole table of rows x grid points is one ``jax.vmap`` of
 :func:`workbook.model.serving.performance`.
 """
 
@@ -105,13 +106,15 @@ def row_model(m: Measured) -> Model:
 
 def documented_layouts(m: Measured, points: list[tuple[float, Deployment]]) -> list[tuple[float, Deployment]]:
     """The ``(batch, layout)`` grid points a row's source documents: tensor parallelism of degree
-    ``m.tp`` with no pipeline split. All of ``points`` when the row documents none, or when no
-    point has that degree (e.g. TP6 on 12 chips: the grid's replicas are powers of two or the
-    whole system; a degree that does not divide the heads is padded by :func:`row_model`): the
-    row then stays tuned."""
+    ``m.tp`` and pipeline parallelism of degree ``m.pp`` (1 when the source gives only the tensor
+    degree), no expert split. All of ``points`` when the row documents none, or when no point has
+    those degrees (e.g. TP6 on 12 chips: the grid's replicas are powers of two or the whole
+    system; a degree that does not divide the heads is padded by :func:`row_model`): the row
+    then stays tuned."""
     if m.tp is None:
         return points
-    return [(b, d) for b, d in points if d.tp == m.tp and d.pp == 1.0] or points
+    pp = 1.0 if m.pp is None else m.pp
+    return [(b, d) for b, d in points if d.tp == m.tp and d.pp == pp and d.ep == 1.0] or points
 
 
 def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,6 +132,10 @@ def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if m.batch is None and (g > m.accelerators or m.accelerators % g):
                 continue
             points += [(batch, d) for _, d in candidate_deployments(chip, model, int(g), batch)]
+            # a documented tensor x pipeline split the layout rules do not build (TP4 x PP2 on 8)
+            if m.pp is not None and g == m.tp * m.pp and model.n_heads % m.tp == 0 and m.pp <= model.n_layers:
+                points.append((batch, Deployment(float(m.tp), float(m.pp), 1.0, 1.0)))
+    points = list(dict.fromkeys(points))
     for k, (batch, d) in enumerate(documented_layouts(m, points)):
         b[k], dep[k], allowed[k] = batch, tuple(d), True
     return b, dep, allowed

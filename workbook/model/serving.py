@@ -50,7 +50,7 @@ import jax.numpy as jnp
 
 from workbook.model import cost
 from workbook.model import transformer as tf
-from workbook.model.sizing import memory_available_per_chip, memory_required_per_chip
+from workbook.model.sizing import held_context, memory_available_per_chip, memory_required_per_chip
 from workbook.numerics import smooth_max_norm
 from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, tensor_parallel
 
@@ -335,8 +335,9 @@ def prefill_time(chip: Chip, m: Model, w: Workload, eff: Efficiency, batch, d: D
 
 def decode_context(w: Workload):
     """Mean context of a decode step, weighted by decode steps: ``T_in + E[T_out^2] / (2 E[T_out])
-    = T_in + (T_out / 2)(1 + cv^2)`` (longer outputs take more steps at longer contexts)."""
-    return w.input_tokens + 0.5 * w.output_tokens * (1.0 + w.output_cv ** 2)
+    = T_in + (T_out / 2)(1 + cv^2)`` (longer outputs take more steps at longer contexts); the
+    same held context the KV cache is sized by (:func:`workbook.model.sizing.held_context`)."""
+    return held_context(w)
 
 
 def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(), deployment: Deployment | None = None) -> Performance:

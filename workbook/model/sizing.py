@@ -2,7 +2,9 @@
 
 ``memory per chip = weights per chip + (B / dp) KV per sequence per chip + workspace / tp``
 (a :class:`~workbook.specs.Deployment` says how the replica is split) against
-``0.9 x capacity`` (vLLM's default memory utilisation).
+``0.9 x capacity`` (vLLM's default memory utilisation). A sequence's KV is that of its
+time-averaged context (:func:`held_context`): continuous batching with a paged KV cache holds
+each in-flight sequence's current tokens, not its final length.
 """
 
 from __future__ import annotations
@@ -30,12 +32,32 @@ def weight_bytes_per_chip(m: Model, w: Workload, d: Deployment):
     return dense / (d.tp * d.pp) + routed / (d.pp * shards)
 
 
+def held_context(w: Workload):
+    """Time-averaged context of an in-flight sequence, tokens: ``T_in + E[T_out^2] / (2 E[T_out])
+    = T_in + (T_out / 2)(1 + cv^2)``, the mean over the decode steps a sequence is in flight.
+
+    Serving runtimes allocate a sequence's KV cache in pages as its tokens are generated and
+    admit new sequences against the pages in use, not against each sequence's final length:
+    vLLM's PagedAttention (Kwon et al., SOSP 2023: blocks allocated on demand, sequences
+    preempted when they run out) and TensorRT-LLM's paged KV cache under the ``max_util``
+    scheduler, which every MLPerf LLM configuration of NVIDIA's code sets (e.g.
+    github.com/mlcommons/inference_results_v5.1 closed/Nebius/configs/B200-SXM-180GBx8/Offline/
+    llama2-70b.py: ``'kv_cache_type': 'paged'``, ``'tokens_per_block': 32``,
+    ``'batch_scheduler_policy': 'max_util'``). In steady state the batch therefore holds each
+    sequence's current context, whose average is this; it is also the mean context a decode
+    step reads (:func:`workbook.model.serving.decode_context`). Consistent with it: NVIDIA's v4.1
+    Llama-2-70B config runs one H200 at ``gpu_batch_size`` 806 with ``kvcache_free_gpu_mem_frac``
+    0.90, which 0.9 x (141 - 69) GB of FP8 KV at 160 KiB per token holds at OpenOrca's held
+    context (316 + 294 / 2 = 463 tokens: 857 sequences) and not at its final length (610: 650)."""
+    return w.input_tokens + 0.5 * w.output_tokens * (1.0 + w.output_cv ** 2)
+
+
 def kv_bytes_per_sequence_per_chip(m: Model, w: Workload, d: Deployment):
-    """KV-cache bytes one sequence of ``T_in + T_out`` tokens puts on each chip of its group:
-    layers split ``pp`` ways, KV heads at most ``min(tp, K)`` ways (an MLA latent not at all),
-    sliding-window layers capped at the window."""
+    """KV-cache bytes one in-flight sequence puts on each chip of its group, at its
+    time-averaged context (:func:`held_context`): layers split ``pp`` ways, KV heads at most
+    ``min(tp, K)`` ways (an MLA latent not at all), sliding-window layers capped at the window."""
     shards = jnp.where(m.mla > 0, 1.0, jnp.minimum(d.tp, m.n_kv_heads))
-    return tf.kv_cache_bytes_per_sequence(m, w.input_tokens + w.output_tokens, w.kv_bits) / (d.pp * shards)
+    return tf.kv_cache_bytes_per_sequence(m, held_context(w), w.kv_bits) / (d.pp * shards)
 
 
 def memory_required_per_chip(m: Model, w: Workload, d: Deployment | None = None):
@@ -73,7 +95,7 @@ def max_batch(chip: Chip, m: Model, w: Workload, d: Deployment | None = None):
 def min_chips(chip: Chip, m: Model, w: Workload):
     """Fewest chips whose usable memory holds weights, KV cache and workspace (a lower bound:
     it ignores KV heads replicated beyond ``K``-way tensor parallelism)."""
-    kv = w.batch * tf.kv_cache_bytes_per_sequence(m, w.input_tokens + w.output_tokens, w.kv_bits)
+    kv = w.batch * tf.kv_cache_bytes_per_sequence(m, held_context(w), w.kv_bits)
     total = tf.weight_bytes(m, w.weight_bits) + kv + activation_workspace_bytes(m)
     return jnp.ceil(total / memory_available_per_chip(chip))
 
