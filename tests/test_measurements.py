@@ -260,7 +260,7 @@ def test_packaged_tensorrt_llm_rows_carry_their_documented_layout():
     # MLPerf systems name no layout: only those whose submission code was read carry one
     mlperf = [r for r in ok if r.benchmark.startswith("MLPerf")]
     documented = [r for r in mlperf if r.tp]
-    assert len(documented) == 129 and {r.benchmark[-4:] for r in documented} == {"v4.1", "v5.1"}
+    assert len(documented) == 159 and {r.benchmark[-4:] for r in documented} == {"v4.1", "v5.1"}
     assert all(r.tp == r.tp_units and r.accelerators % (r.tp * r.pp) == 0 for r in documented)
 
 
