@@ -263,14 +263,14 @@ charts.split_regime_chart(regime, finding=f"Splitting saves over 5 % in {len(win
 # %% [markdown]
 # **Takeaway:** at the same TPOT, the decode chip's memory bandwidth decides: with at least the
 # threshold in the title, splitting wins whatever its compute, by more than 30 %; below it, it
-# at best about breaks even (within 2 %) and mostly loses. (At the same
+# saves at most 3 % and mostly loses. (At the same
 # *batch* — not shown — co-location on the better-balanced chip is often cheaper; the split pays
 # for interactivity.) This is the case for decode-specialised silicon: bandwidth per dollar,
 # not FLOP/s.
 
 # %% tags=["checks"]
 assert 0 < len(wins) < len(regime)
-assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.7).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.98).all()
+assert (regime[regime.bandwidth_scale >= bw_min].ratio < 0.7).all() and (regime[regime.bandwidth_scale < bw_min].ratio > 0.97).all()
 
 # %% [markdown]
 # ## Does the queueing model predict measured servers?

@@ -46,7 +46,6 @@ from workbook.errors import InputError, require
 from workbook.model import cost, serving
 from workbook.model import transformer as tf
 from workbook.model.deployment import as_dict, fewest_chips
-from workbook.numerics import smooth_max_norm
 from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, as_arrays
 
 # Fixed cost of moving one request's cache between pools, s. Assumption: 1 ms, range 0.1-10 ms.
@@ -76,7 +75,7 @@ class Disaggregated(NamedTuple):
 
 def _busy(t_math, t_mem, t_comm, t_over, eff: Efficiency):
     """Share of a stage the busiest of compute and memory is working (sets the power draw)."""
-    return jnp.minimum(smooth_max_norm((t_math, t_mem), eff.temperature) / serving.stage_time(t_math, t_mem, t_comm, t_over, eff), 1.0)
+    return jnp.minimum(serving.roof_time(t_math, t_mem, eff) / serving.stage_time(t_math, t_mem, t_comm, t_over, eff), 1.0)
 
 
 def transfer_time(chip_p: Chip, chip_d: Chip, m: Model, w: Workload, d_p: Deployment, d_d: Deployment,

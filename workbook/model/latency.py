@@ -135,7 +135,7 @@ def step_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment
     of one whole prompt's prefill compute and collectives (so its attention is the prompt's average)
     and of its KV writes, plus the weights the extra tokens touch (MoE experts); the weights the
     decode step streams anyway are not read twice. The stage then takes
-    :func:`~workbook.model.serving.stage_time` of the sums, times ``pp``.
+    :func:`~workbook.model.serving.stage_time` of the sums (each kernel class apart), times ``pp``.
     """
     n = jnp.maximum(decoding, 1.0)
     w = w._replace(batch=n)
@@ -146,10 +146,10 @@ def step_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment
     pm, pmem, pcomm, _ = serving.prefill_stage_times(chip, m, w, d, eff, jnp.ones_like(n))
     share = chunk_tokens / mb / jnp.maximum(w.input_tokens, 1.0)
     bw = chip.memory_bandwidth * eff.memory
-    prompt_weights = serving.stage_weight_bytes_read(m, w, d, w.input_tokens) / bw
     extra_weights = (serving.stage_weight_bytes_read(m, w, d, b + chunk_tokens / mb)
                      - serving.stage_weight_bytes_read(m, w, d, b)) / bw
-    mem = dmem + share * jnp.maximum(pmem - prompt_weights, 0.0) + extra_weights
+    # matmul class: only the extra weights; attention class: the chunk's share of the KV writes
+    mem = dmem + jnp.stack([extra_weights, share * pmem[1]])
     t_m = d.pp * serving.stage_time(dm + share * pm, mem, dcomm + share * pcomm, dover, eff)
     return t_d, jnp.maximum(t_m, t_d)
 

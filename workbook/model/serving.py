@@ -26,16 +26,18 @@ sequences; per chip, a micro-batch's pass through a stage costs
 * ``T_overhead = (L / pp) * kernels_per_layer * kernel_time + step_overhead / pp``: launch and
   synchronisation the roofline does not hide (software, per runtime family).
 
-A stage takes ``smooth_max_norm(T_roof, phi T_comms) + (1 - phi) T_comms + T_overhead`` with
-``T_roof = smooth_max_norm(T_math, T_mem)`` and ``phi = eff.comm_overlap`` (the share of
-communication runtimes hide under compute): never less than the slowest term, never more
-than the sum. A decode step -- every sequence advances one token -- takes ``pp`` stage times
+``T_math`` and ``T_mem`` are kept apart by kernel class (:data:`KERNEL_CLASSES`): the matmuls
+(their math; the weights they stream) and attention (its math; the KV cache it reads), which
+run one after the other. A stage takes ``smooth_max_norm(T_roof, phi T_comms) + (1 - phi)
+T_comms + T_overhead`` with ``T_roof = sum_k smooth_max_norm(T_math,k, T_mem,k)``
+(:func:`roof_time`) and ``phi = eff.comm_overlap`` (the share of communication runtimes hide
+under compute): never less than the slowest term, never more than the sum. A decode step -- every sequence advances one token -- takes ``pp`` stage times
 (a token crosses every stage; with ``B < pp`` stages idle: the pipeline bubble).
 
 **The cycle.** ``T_out`` decode steps (context ``T_in + (T_out / 2)(1 + cv^2)`` on average:
 decode steps weighted by their context, ``cv`` the spread of output lengths) plus the prefill
 of ``B`` new prompts take ``T_cycle = pp * [smooth(P + T_out D over math and memory) + comms +
-overheads]`` per stage. Outputs (per replica unless "per chip"): TTFT is one prompt's prefill
+overheads]`` per stage, each kernel class smoothed apart. Outputs (per replica unless "per chip"): TTFT is one prompt's prefill
 through every stage; TPOT = ``T_cycle / T_out``; output tokens/s per chip = ``B / (TPOT * G)``;
 energy and cost per token from the chips' power and price over the cycle
 (:mod:`workbook.model.cost`). Every function is pure JAX: jit, vmap and grad over its inputs.
@@ -74,6 +76,10 @@ DEQUANT_OPS_PER_WEIGHT = 2.0
 ENERGY_RATIO_PER_HALVING = 0.55
 
 RESOURCES = ("compute", "memory", "interconnect", "overhead")
+# The two classes of kernels a step runs one after the other, each with its own roofline: the
+# matmuls (math on the batch's tokens, traffic the weights they stream) and attention (math on
+# the tokens' contexts, traffic the KV cache). Stage times carry them on a leading axis of 2.
+KERNEL_CLASSES = ("matmul", "attention")
 
 
 class Performance(NamedTuple):
@@ -160,7 +166,9 @@ def attention_peak_flops(chip: Chip, w: Workload):
 
 def math_time(chip: Chip, w: Workload, flops, attention_flops, expert_flops, weight_bytes_chip, eff_compute, eff: Efficiency):
     """Per-chip math time of ``flops`` (matmuls), ``attention_flops`` and ``expert_flops``
-    (the routed-expert share of ``flops``, slowed by ``1/eff_moe``), all already per chip, s.
+    (the routed-expert share of ``flops``, slowed by ``1/eff_moe``), all already per chip, s,
+    by kernel class: ``[matmuls + dequantisation, attention]`` (leading axis, see
+    :data:`KERNEL_CLASSES`).
 
     ``flops / min(peak, sustained)`` -- the datasheet peak or the power cap, whichever is
     lower (a cap, not a smooth regime switch: only one of them can bind) -- plus dequantisation of ``weight_bytes_chip`` on the vector units
@@ -172,7 +180,7 @@ def math_time(chip: Chip, w: Workload, flops, attention_flops, expert_flops, wei
     narrow = jnp.floor(w.weight_bits) < math_bits(chip, w) - 0.5
     elements = weight_bytes_chip * 8.0 / w.weight_bits
     dequant = jnp.where(narrow, elements * DEQUANT_OPS_PER_WEIGHT / (chip.peak_flops_bf16 * VECTOR_TO_TENSOR_RATE), 0.0)
-    return capped + attention + dequant
+    return jnp.stack([capped + dequant, jnp.broadcast_to(attention, jnp.shape(capped + dequant))])
 
 
 # ---------------------------------------------------------------- communication
@@ -272,8 +280,15 @@ def stage_weight_bytes_read(m: Model, w: Workload, d: Deployment, tokens):
     return dense + experts
 
 
+def _memory_time(chip: Chip, weight_bytes, kv_bytes, eff: Efficiency):
+    """``[weight bytes, KV bytes] / (BW * eff_memory)`` by kernel class, per chip, s."""
+    bw = chip.memory_bandwidth * eff.memory
+    return jnp.stack([weight_bytes / bw, jnp.broadcast_to(kv_bytes / bw, jnp.shape(weight_bytes / bw))])
+
+
 def decode_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: Efficiency, batch, context):
-    """``(T_math, T_mem, T_comms, T_overhead)`` of ``batch`` sequences through one stage, per chip, s."""
+    """``(T_math, T_mem, T_comms, T_overhead)`` of ``batch`` sequences through one stage, per chip, s;
+    ``T_math`` and ``T_mem`` by kernel class (leading axis: matmuls, attention)."""
     attn = tf.decode_attention_flops(m, batch, context)
     matmul = tf.decode_flops(m, batch, context) - attn
     experts = 2.0 * batch * tf.expert_matmul_params_per_token(m)
@@ -281,14 +296,15 @@ def decode_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: Ef
     imb = group_imbalance(d, eff)
     t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d, imb), weights, eff.compute_decode, eff)
     kv = imb * tf.decode_kv_bytes(m, batch / d.dp, context, w.kv_bits)
-    t_mem = (weights + kv / (d.pp * _kv_shards(m, d))) / (chip.memory_bandwidth * eff.memory)
+    t_mem = _memory_time(chip, weights, kv / (d.pp * _kv_shards(m, d)), eff)
     t_comm = stage_communication_time(chip, m, d, eff, batch)
     t_over = (m.n_layers / d.pp) * eff.kernels_per_layer * eff.kernel_time + eff.step_overhead / d.pp
     return t_math, t_mem, t_comm, t_over
 
 
 def prefill_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: Efficiency, batch):
-    """``(T_math, T_mem, T_comms, T_overhead)`` of prefilling ``batch`` prompts through one stage, per chip, s."""
+    """``(T_math, T_mem, T_comms, T_overhead)`` of prefilling ``batch`` prompts through one stage, per chip, s;
+    ``T_math`` and ``T_mem`` by kernel class (leading axis: matmuls, attention)."""
     tokens = batch * w.input_tokens
     attn = tf.prefill_attention_flops(m, batch, w.input_tokens)
     matmul = tf.prefill_flops(m, batch, w.input_tokens) - attn
@@ -297,16 +313,28 @@ def prefill_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: E
     imb = group_imbalance(d, eff)
     t_math = math_time(chip, w, *_flops_per_chip(matmul, attn, experts, d, imb), weights, eff.compute_prefill, eff)
     kv = imb * tf.prefill_kv_bytes(m, batch / d.dp, w.input_tokens, w.kv_bits)
-    t_mem = (weights + kv / (d.pp * _kv_shards(m, d))) / (chip.memory_bandwidth * eff.memory)
+    t_mem = _memory_time(chip, weights, kv / (d.pp * _kv_shards(m, d)), eff)
     t_comm = stage_communication_time(chip, m, d, eff, tokens)
     t_over = (m.n_layers / d.pp) * eff.kernels_per_layer * eff.kernel_time
     return t_math, t_mem, t_comm, t_over
 
 
+def roof_time(t_math, t_mem, eff: Efficiency):
+    """``sum_k smooth_max_norm(T_math,k, T_mem,k)`` over the kernel classes ``k`` (leading axis,
+    :data:`KERNEL_CLASSES`), s: the matmuls overlap their math with streaming the weights, and
+    attention its math with reading the KV cache, but the two run one after the other (a
+    decode step's attention waits for the QKV projection, the next matmul for attention),
+    so one class's idle units cannot hide the other's work. Per-kernel rooflines summed over a
+    layer: e.g. LLMCompass (Zhang et al., ISCA 2024), which simulates each operator on its own;
+    the scaling book's "All About Transformer Inference" treats decode's attention as a
+    separate, always memory-bound term."""
+    return jnp.sum(smooth_max_norm((t_math, t_mem), eff.temperature), axis=0)
+
+
 def stage_time(t_math, t_mem, t_comm, t_over, eff: Efficiency):
-    """``smooth_max_norm(T_roof, phi T_comm) + (1 - phi) T_comm + T_over`` with ``T_roof =
-    smooth_max_norm(T_math, T_mem)``: between the slowest term and the sum, s."""
-    roof = smooth_max_norm((t_math, t_mem), eff.temperature)
+    """``smooth_max_norm(T_roof, phi T_comm) + (1 - phi) T_comm + T_over`` with ``T_roof`` the
+    :func:`roof_time` of the kernel classes: between the slowest term and the sum, s."""
+    roof = roof_time(t_math, t_mem, eff)
     # the hidden share enters the smooth max only where it is not negligible: a zero argument
     # of the norm has a NaN second derivative, and below 1e-3 of the roof it adds < 1e-29
     hidden = eff.comm_overlap * t_comm
@@ -364,7 +392,7 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
     tokens_per_s_replica = b_total / tpot
 
     # utilisation of the busiest resource over the cycle sets the power draw
-    busy = smooth_max_norm((c_math, c_mem), eff.temperature) * d.pp / t_cycle
+    busy = roof_time(c_math, c_mem, eff) * d.pp / t_cycle
     util = jnp.minimum(busy, 1.0)
     power = chip.power * (STATIC_POWER_FRACTION + (1.0 - STATIC_POWER_FRACTION) * util)
 
@@ -372,8 +400,8 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
     ttft = d.pp * stage_time(*prefill_stage_times(chip, m, w, one, eff, jnp.ones_like(b)), eff)
     need = memory_required_per_chip(m, w, d)
     have = memory_available_per_chip(chip)
-    step_terms = jnp.stack([d_math, d_mem, d_comm, d_over]) * d.pp
-    cycle_terms = jnp.stack([c_math, c_mem, c_comm, c_over])
+    step_terms = jnp.stack([d_math.sum(0), d_mem.sum(0), d_comm, d_over]) * d.pp
+    cycle_terms = jnp.stack([c_math.sum(0), c_mem.sum(0), c_comm, c_over])
     return Performance(
         ttft=ttft,
         tpot=tpot,
