@@ -216,3 +216,20 @@ def test_the_kv_cache_is_sized_by_the_held_context():
     room = sizing.memory_available_per_chip(chip) - float(sizing.weight_bytes_per_chip(m, w, tensor_parallel(1.0))) \
         - float(sizing.activation_workspace_bytes(m))
     assert cap == np.floor(float(room) / (held * per_token))
+
+
+def test_each_kernel_class_has_its_own_roofline(h100, llama3_70b):
+    # Matmuls (math vs the weights they stream) and attention (math vs the KV cache) run one after
+    # the other: with a sharp overlap a step takes max(matmul math, weights) + max(attention math,
+    # KV), so matmul math cannot hide under attention's KV traffic (one aggregated roofline would
+    # give max(all math, all traffic), less than that).
+    m = llama3_70b._replace(n_layers=40.0)  # fits on one chip
+    w = workload("fp8", batch=2048, chips=1, input_tokens=1024)
+    t_math, t_mem, _, t_over = serving.decode_stage_times(h100, m, w, tensor_parallel(1.0), SHARP, w.batch, 1024.0)
+    assert t_math.shape == t_mem.shape == (len(serving.KERNEL_CLASSES),)
+    per_class = float(jnp.maximum(t_math, t_mem).sum())
+    aggregated = max(float(t_math.sum()), float(t_mem.sum()))
+    assert per_class > 1.2 * aggregated  # here the matmuls are compute-bound and attention memory-bound
+    assert float(t_math[0]) > float(t_mem[0]) and float(t_mem[1]) > float(t_math[1])
+    step = float(serving.decode_step_time(h100, m, w, SHARP, 1024.0))
+    assert step == pytest.approx(per_class + float(t_over), rel=1e-3)
