@@ -30,7 +30,8 @@ def test_dataset_profiles_fill_missing_lengths():
          "scenario_kind": "offline", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
          "output_tokens_mean": "", "batch": "", "value_per_accelerator": "3000"}
     m = measurements.scenario_from_row(0, r)
-    assert m.input_tokens == pytest.approx(316.23, abs=0.01) and m.output_tokens == 294.45 and m.batch is None
+    assert m.input_tokens == pytest.approx(222.33, abs=0.01) and m.output_tokens == 294.45 and m.batch is None
+    assert m.output_cv == pytest.approx(0.787)  # the dataset's spread rides along (the held context uses it)
     m = measurements.scenario_from_row(0, {**r, "output_tokens_mean": "300"})
     assert m.output_tokens == 300.0  # a row's own length wins over the profile
 
@@ -55,12 +56,34 @@ def test_dataset_profiles_carry_sources(workload, output, status, source_fragmen
             assert hi > lo, f"{workload}: an estimate needs a range"
 
 
-def test_openorca_input_is_derived_from_the_documented_limit_not_the_fit():
+def test_openorca_input_is_the_mean_over_every_sample_not_the_fit():
     p = measurements.DATASET_PROFILES["mlperf-llama2-70b-openorca"]
-    assert p.input_status == "estimate" and p.input_range == (100.0, 1000.0)  # short templated question .. the limit
-    assert p.input_tokens == pytest.approx((100.0 * 1000.0) ** 0.5)  # the range's log-space centre, 316
-    assert p.input_range[1] < 1024 and "1,024" in p.basis
-    assert "fit" in p.basis and "earlier 400" in p.basis and "512" in p.basis  # superseded values are named, not used
+    assert p.input_status == "derived" and p.input_tokens == pytest.approx(222.33)
+    assert p.input_range == pytest.approx((220.11, 224.55))  # +-1 % for the copy of the per-sample table
+    assert "24,576 samples" in p.basis and "max 1,021" in p.basis  # every sample, under processorca.py's 1,024 limit
+    assert "llama2-70b-99.csv" in p.source and "7cd1065d1e2c" in p.source  # the table read, at its commit
+    assert "fit" in p.basis and "earlier 400" in p.basis and "512" in p.basis and "316" in p.basis  # superseded values named
+
+
+# Means over every sample of the MLCommons datasets (openshift-psap/performance-dashboard's per-sample
+# tables, read 2026-12-01). Where the reference output mean is documented, the table's own output mean
+# reproduces it to the cent: the check that the right dataset was copied whole.
+@pytest.mark.parametrize("workload,samples,input_mean,output_cv,checksum", [
+    ("mlperf-llama2-70b-openorca", "24,576", 222.33, 0.787, None),  # outputs are GPT-4's answers, not the 294.45
+    ("mlperf-mixtral-mix", "15,000", 427.39, 0.778, "average exactly 144.84"),
+    ("mlperf-llama3.1-405b-longctx", "8,313", 9428.64, 0.381, "average exactly 684.68"),
+    ("mlperf-llama3.1-8b-cnndm", "13,368", 870.73, 0.0, None),  # outputs stop at a 128-token cap
+])
+def test_per_sample_means_replace_the_estimates(workload, samples, input_mean, output_cv, checksum):
+    p = measurements.DATASET_PROFILES[workload]
+    assert p.input_status == "derived" and p.input_tokens == pytest.approx(input_mean)
+    lo, hi = p.input_range
+    assert lo < p.input_tokens < hi and hi / lo == pytest.approx(1.01 / 0.99, rel=1e-3)
+    assert p.output_cv == pytest.approx(output_cv)
+    assert measurements.PSAP_SUMMARIES in p.source and "2026-12-01" in p.source
+    assert f"{samples} samples" in p.source + p.basis or f"{samples} outputs" in p.basis
+    if checksum:
+        assert checksum in p.basis
 
 
 @pytest.mark.parametrize("workload", [k for k, p in measurements.DATASET_PROFILES.items()
@@ -109,9 +132,15 @@ def test_rows_carry_the_spread_of_the_profile_lengths_they_use():
          "scenario_kind": "offline", "workload": "mlperf-llama2-70b-openorca", "input_tokens_mean": "",
          "output_tokens_mean": "294.45", "batch": "", "value_per_accelerator": "3000"}
     m = measurements.scenario_from_row(0, r)
-    assert m.input_log_sd == pytest.approx(np.log(1000 / 100) / np.sqrt(12)) and m.output_log_sd == 0.0
+    lo, hi = measurements.DATASET_PROFILES["mlperf-llama2-70b-openorca"].input_range  # +-1 % for the copy
+    assert m.input_log_sd == pytest.approx(np.log(hi / lo) / np.sqrt(12)) and m.output_log_sd == 0.0
+    assert 0 < m.input_log_sd < 0.01
     m = measurements.scenario_from_row(0, {**r, "input_tokens_mean": "512"})  # a length the row gives is exact
     assert m.input_log_sd == 0.0
+    r = {**r, "model_id": "deepseek-r1", "precision_id": "fp4", "workload": "mlperf-deepseek-r1-reasoning",
+         "output_tokens_mean": ""}
+    m = measurements.scenario_from_row(0, r)  # an estimated input carries its range's spread
+    assert m.input_log_sd == pytest.approx(np.log(1500 / 300) / np.sqrt(12)) and m.output_log_sd > 0
 
 
 @pytest.mark.parametrize("field,value,reason", [

@@ -200,17 +200,21 @@ def test_the_kv_cache_is_sized_by_the_held_context():
     # same mean context a decode step reads. NVIDIA's MLPerf v4.1 Llama-2-70B config (closed/NVIDIA/
     # configs/llama2-70b/Offline/__init__.py) runs one H200 at gpu_batch_size 806 with
     # kvcache_free_gpu_mem_frac 0.90: FP8 KV at 160 KiB per token holds 806 OpenOrca sequences at
-    # their held context (316 + 294 / 2 tokens) but not at their final length.
+    # their held context (222 + (294 / 2)(1 + 0.787^2) tokens: the dataset profile's mean input and
+    # output spread) but not at their final length.
+    from workbook.calibration.measurements import DATASET_PROFILES
     from workbook.model import transformer as tf
+    orca = DATASET_PROFILES["mlperf-llama2-70b-openorca"]
+    t_in, t_out, cv = orca.input_tokens, orca.output_tokens, orca.output_cv
     chip, m = catalog.chip("nvidia_h200_sxm"), catalog.model("llama-2-70b")
-    w = workload(batch=806, input_tokens=316.2, output_tokens=294.45, chips=1, precision="fp8")
+    w = workload(batch=806, input_tokens=t_in, output_tokens=t_out, chips=1, precision="fp8", output_cv=cv)
     held = float(sizing.held_context(w))
-    assert held == pytest.approx(316.2 + 294.45 / 2) and float(serving.decode_context(w)) == held
-    assert float(sizing.held_context(w._replace(output_cv=1.0))) == pytest.approx(316.2 + 294.45)
+    assert held == pytest.approx(t_in + t_out / 2 * (1 + cv ** 2)) and float(serving.decode_context(w)) == held
+    assert float(sizing.held_context(w._replace(output_cv=1.0))) == pytest.approx(t_in + t_out)
     free = 0.90 * (chip.memory_capacity - float(tf.weight_bytes(m, w.weight_bits)))
     per_token = float(tf.kv_cache_bytes_per_sequence(m, 1.0, w.kv_bits))
     assert per_token == 160 * 1024
-    assert 806 * held * per_token <= free < 806 * (316.2 + 294.45) * per_token
+    assert 806 * held * per_token <= free < 806 * (t_in + t_out) * per_token
     # the model's own capacity (90 % of all memory, activation workspace reserved) counts the held context
     cap = float(sizing.max_batch(chip, m, w))
     room = sizing.memory_available_per_chip(chip) - float(sizing.weight_bytes_per_chip(m, w, tensor_parallel(1.0))) \

@@ -60,6 +60,7 @@ class DatasetProfile:
     source: str  # where the numbers come from (URLs / papers)
     basis: str  # how each number follows from the source
     output_spread: str = ""  # the published spread of output lengths, where there is one
+    output_cv: float = 0.0  # coefficient of variation of output lengths the spread gives (0: none known)
 
     def describe(self) -> str:
         """One line: both means with status and range, and the basis."""
@@ -96,40 +97,71 @@ def log_sd(length_range: tuple[float, float]) -> float:
 
 
 MLPERF_REF = "github.com/mlcommons/inference"
+#: Per-sample token lengths of the MLPerf datasets, as extracted from MLCommons' own dataset files
+#: (``tok_input_length`` / ``tok_output_length`` of the pickles) by Red Hat's dashboard; read on
+#: 2026-12-01 from the code index, every sample (the means below are over all of them).
+PSAP_SUMMARIES = "github.com/openshift-psap/performance-dashboard mlperf-data/summaries/"
+
+
+def _per_sample(file: str, commit: str) -> str:
+    return (f"{PSAP_SUMMARIES}{file} (commit {commit[:12]}, read 2026-12-01; per-sample input_length, output_length "
+            "extracted from the MLCommons dataset file by mlperf-data/original/generate_dataset_summaries.py)")
+
+
+#: Range of a mean taken over every sample of a per-sample table: +-1 % for the copy (the table was
+#: read in 16,000-character pages; a misread digit moves a mean of 10^4 samples by far less).
+PER_SAMPLE_RANGE = 0.01
+
+
+def _per_sample_range(mean: float) -> tuple[float, float]:
+    return (round(mean * (1 - PER_SAMPLE_RANGE), 2), round(mean * (1 + PER_SAMPLE_RANGE), 2))
+
+
 #: Where the v5.1 submission logs quoted by the profiles are read (the calibration table's own source).
 V51_LOGS = "github.com/mlcommons/inference_results_v5.1 (read via the fork ntuhpc/inference_results_v5.1)"
 DATASET_PROFILES: dict[str, DatasetProfile] = {
     "mlperf-llama2-70b-openorca": DatasetProfile(
-        log_centre((100.0, 1000.0)), (100.0, 1000.0), "estimate", 294.45, (265.0, 323.9), "documented",
+        222.33, _per_sample_range(222.33), "derived", 294.45, (265.0, 323.9), "documented",
         f"{MLPERF_REF} language/llama2-70b/README.md ('Tokens per sample: 294.45'; processorca.py --seqlen_limit=1024, "
-        "24,576 samples); language/llama2-70b/processorca.py (filters)",
-        "Output: the reference mean, documented. Input: no mean is published; the dataset keeps OpenOrca GPT-4 samples "
-        "whose Llama-2 prompt (chat template included) is shorter than 1,024 tokens and whose reference answer has 3-1,023 "
-        "tokens, 6,144 from each of cot, flan, niv and t0. The range runs from a short templated question (~100) to the "
-        "limit; the estimate is its log-space centre, 316 (log_centre). It replaces half the limit (512, a point picked "
-        "apart from the range) and, before that, an earlier 400 that had been chosen to improve the fit.",
-        "per-sample outputs 3-1,023 tokens (reference answers); a submission's mean must lie within 90-110 % of 294.45 "
-        "(265.0-323.9; MLPerf accuracy rule)",
+        "24,576 samples); language/llama2-70b/processorca.py (filters); input: "
+        + _per_sample("llama2-70b-99.csv", "7cd1065d1e2c53ee745cbda08e2a8f13a42c93bb"),
+        "Output: the reference mean, documented. Input: the mean of tok_input_length over all 24,576 samples of "
+        "open_orca_gpt4_tokenized_llama.sampled_24576.pkl, 222.33 tokens (median 152, 5-95 % 73-614, max 1,021: "
+        "the processorca.py limit of 1,024 holds). It replaces 316, the log-space centre of an estimated 100-1,000 "
+        "range, which replaced half the limit (512) and, before that, an earlier 400 that had been chosen to improve "
+        "the fit. The output spread is an estimate: the dataset's GPT-4 reference answers (tok_output_length, mean "
+        "218.89) have a coefficient of variation of 0.787; Llama-2-70B's own generations, whose mean is the 294.45, are "
+        "taken to spread alike.",
+        "per-sample outputs 3-1,023 tokens (reference answers; coefficient of variation 0.787, an estimate for the "
+        "generations); a submission's mean must lie within 90-110 % of 294.45 (265.0-323.9; MLPerf accuracy rule)",
+        0.787,
     ),
     "mlperf-mixtral-mix": DatasetProfile(
-        log_centre((300.0, 900.0)), (300.0, 900.0), "estimate", 144.84, (130.4, 159.3), "documented",
+        427.39, _per_sample_range(427.39), "derived", 144.84, (130.4, 159.3), "documented",
         f"{MLPERF_REF} language/mixtral-8x7b/README.md ('tokens_per_sample': 144.84; 5K samples each from OpenOrca GPT-4, "
-        "GSM8K and MBXP, 15,000 in all)",
-        "Output: the reference mean, documented. Input: not published; an equal mix of OpenOrca prompts (as the Llama-2-70B "
-        "profile), GSM8K questions with few-shot exemplars and MBXP code prompts, in 300-900; the estimate is the range's "
-        "log-space centre, 520 (log_centre; it was 600, the range's arithmetic middle).",
-        "a submission's mean must lie within 90-110 % of 144.84 (MLPerf accuracy rule)",
+        "GSM8K and MBXP, 15,000 in all); input and spread: "
+        + _per_sample("mixtral-8x7b.csv", "67033baeaac181a3a35641dd2b86a7cb22d856dd"),
+        "Output: the reference mean, documented; the per-sample table's 15,000 outputs average exactly 144.84, which "
+        "checks the copy. Input: their mean, 427.39 tokens (median 283, 5-95 % 85-1,006, max 1,948). It replaces 520, "
+        "the log-space centre of an estimated 300-900 range (before that 600, its arithmetic middle).",
+        "per-sample outputs 2-1,024 tokens, coefficient of variation 0.778 (the per-sample table); a submission's mean "
+        "must lie within 90-110 % of 144.84 (MLPerf accuracy rule)",
+        0.778,
     ),
     "mlperf-llama3.1-405b-longctx": DatasetProfile(
-        log_centre((5000.0, 15000.0)), (5000.0, 15000.0), "estimate", 684.68, (616.2, 753.1), "documented",
-        f"{MLPERF_REF} language/llama3.1-405b/README.md ('tokens_per_sample': 684.68; 8,313 samples)",
-        "Output: the reference mean, documented (the packaged table rounds it to 685). Input: not published; a long-context "
-        "mix with inputs up to ~20k tokens (team research notes), in 5,000-15,000; the estimate is the range's log-space "
-        "centre, 8,660 (log_centre; it was 9,500).",
-        "a submission's mean must reach 90 % of 684.68 (MLPerf accuracy rule; the range's upper end mirrors it)",
+        9428.64, _per_sample_range(9428.64), "derived", 684.68, (616.2, 753.1), "documented",
+        f"{MLPERF_REF} language/llama3.1-405b/README.md ('tokens_per_sample': 684.68; 8,313 samples); input and spread: "
+        + _per_sample("llama3-1-405b.csv", "739352b63288db5f45ec1c5e5c941000568734a2"),
+        "Output: the reference mean, documented (the packaged table rounds it to 685); the per-sample table's 8,313 "
+        "outputs average exactly 684.68, which checks the copy. Input: their mean, 9,428.64 tokens (median 10,112, "
+        "5-95 % 2,783-15,831, max 19,988). It replaces 8,660, the log-space centre of an estimated 5,000-15,000 range "
+        "(before that 9,500).",
+        "per-sample outputs 3-1,830 tokens, coefficient of variation 0.381 (the per-sample table); a submission's mean "
+        "must reach 90 % of 684.68 (MLPerf accuracy rule; the range's upper end mirrors it)",
+        0.381,
     ),
     "mlperf-llama3.1-8b-cnndm": DatasetProfile(
-        940.0, (820.0, 1100.0), "derived", 128.0, (128.0, 129.0), "derived",
+        870.73, _per_sample_range(870.73), "derived", 128.0, (128.0, 129.0), "derived",
         f"{MLPERF_REF} language/llama3.1-8b/README.md (datacenter target 'gen_len': 8,167,644 characters over 'gen_num': "
         "13,368 samples); PREPROCESSING.md (prompt template); See et al., 'Get To The Point', ACL 2017 (CNN/DailyMail "
         f"articles average 781 tokens); {V51_LOGS}: results/<system>/llama3.1-8b/Offline/performance/run_1/"
@@ -137,12 +169,15 @@ DATASET_PROFILES: dict[str, DatasetProfile] = {
         "GigaComputing G894-SD1_B200-SXM-180GBx8_TRT (142,136 / 1,110.44), RedHat XE8640_4xH100_vLLM (5,777.08 / "
         "45.1334) and Intel 1-node-4x-BMG-Pro-B60-Dual (llama3_1-8b; 6,472.37 / 50.569); the cap: "
         "github.com/mlcommons/inference issue #2256 (Jul 2025: the reference SUT_VLLM.py fixes the maximum output "
-        "tokens to 128, and 'most of the generated outputs' are 128 tokens)",
+        "tokens to 128, and 'most of the generated outputs' are 128 tokens); input: "
+        + _per_sample("llama3-1-8b-datacenter.csv", "b04ea53f86b6b9b2c153f143084a7818376e6f0c")
+        + " (input_length = len(tok_input) of cnn_eval.json; its output column, characters / 4, is not used)",
         "Output: tokens/s / samples/s of four submissions' logs = 129.0, 128.0, 128.0 and 128.0 generated tokens per "
         "sample, on TensorRT-LLM and vLLM alike: the summaries stop at a 128-token cap (8,167,644 / 13,368 = 611 "
         "characters, 4.8 characters per token). It replaces an earlier 140 derived from the characters alone. "
-        "Input: 781 word tokens per article x 1.1-1.35 Llama-3 tokens per word token + ~35 template tokens = "
-        "820-1,100, central 940.",
+        "Input: the mean of len(tok_input) over all 13,368 samples, 870.73 tokens (median 784, 5-95 % 327-1,750, max "
+        "2,540). It replaces 940, the centre of 820-1,100 derived from 781 word tokens per article x 1.1-1.35 "
+        "Llama-3 tokens per word token + ~35 template tokens (See et al.), which the per-sample mean falls inside.",
         "the four logs: 128.0-129.0 generated tokens per sample (mean of each run)",
     ),
     "mlperf-deepseek-r1-reasoning": DatasetProfile(
@@ -194,6 +229,7 @@ class Measured:
     pp: float | None = None  # pipeline-parallel degree the submission's code documents (DOCUMENTED_LAYOUTS); None: 1 if tp given
     input_log_sd: float = 0.0  # sd of log(input_tokens): the profile's range when the length came from it (log_sd)
     output_log_sd: float = 0.0  # the same for output_tokens; 0 for a length the row gives
+    output_cv: float = 0.0  # coefficient of variation of output lengths: the dataset's (DatasetProfile.output_cv), else 0
 
 
 #: Largest file :func:`read_rows` reads (bytes), and most rows: 10,000 rows take about 0.5 GB
@@ -734,7 +770,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         tp=None if tp is None else float(tp),
         tp_units=None if tp_units is None else float(tp_units),
         pp=None if pp is None else float(pp),
-        input_log_sd=sd_in, output_log_sd=sd_out,
+        input_log_sd=sd_in, output_log_sd=sd_out, output_cv=profile.output_cv if profile else 0.0,
     )
 
 

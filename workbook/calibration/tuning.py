@@ -158,7 +158,7 @@ def stacked_inputs(rows: list[Measured]):
         chips=jnp.asarray(deps[..., 0] * deps[..., 1] * deps[..., 3]),
         weight_bits=jnp.asarray(col(bits[:, 0])), activation_bits=jnp.asarray(col(bits[:, 1])),
         kv_bits=jnp.asarray(col(bits[:, 2])), integer_math=jnp.asarray(col(bits[:, 3])),
-        output_cv=jnp.asarray(col([getattr(r, "output_cv", 0.0) for r in rows])),
+        output_cv=jnp.asarray(col([r.output_cv for r in rows])),
     )
     deployment = Deployment(*(jnp.asarray(deps[..., i]) for i in range(4)))
     inf = np.float32(np.inf)
