@@ -96,28 +96,28 @@ def test_length_spread_is_zero_for_exact_lengths_and_follows_the_prediction_slop
     np.testing.assert_allclose(sd[:3], -slope * np.array([r.input_log_sd for r in orca]), rtol=0.02)
 
 
-ESTIMATED_INPUT_MODELS = ["deepseek-r1"]  # the one MLPerf dataset whose mean input is still an estimate
+def test_no_mlperf_input_length_is_an_estimate_any_more():
+    # every MLPerf dataset's mean input is now taken over its samples (measurements.PSAP_SUMMARIES)
+    assert not any("estimate" in (p.input_status, p.output_status) for p in measurements.DATASET_PROFILES.values())
 
 
-def test_only_deepseek_r1_keeps_an_estimated_input():
-    estimated = {k for k, p in measurements.DATASET_PROFILES.items() if p.input_status == "estimate"}
-    assert estimated == {"mlperf-deepseek-r1-reasoning"}
+# the ranges the inputs were once estimated over (100-1,000 for OpenOrca, 300-1,500 for DeepSeek-R1)
+FORMER_ESTIMATES = {"llama-2-70b": (100.0, 1000.0), "deepseek-r1": (300.0, 1500.0)}
 
 
-@pytest.mark.parametrize("model_id", ESTIMATED_INPUT_MODELS)
+@pytest.mark.parametrize("model_id", list(FORMER_ESTIMATES))
 def test_the_range_centre_is_the_first_order_mean_of_the_log_prediction(rows, model_id):
     # An estimated length is the log-space centre of its range (measurements.log_centre) because, to
     # first order, the mean of log pred(L) over a log-uniform L on the range is log pred(centre). The
     # second-order term is what log pred's curvature adds: measured here with the shipped factors by
-    # 16 midpoint quantiles of the log-uniform, it stays under 0.06 in log (6 %), well inside the
-    # spread the fit already gives the row. log pred is concave in log L, so the centre reads a
-    # little high, except where a memory-capped batch bends it the other way (DeepSeek-R1 on a
-    # GB300; the cap moves with the prompt).
+    # 16 midpoint quantiles of the log-uniform over the ranges two inputs were once estimated on, it
+    # stays under 0.06 in log (6 %), well inside the spread such a row would carry. log pred is
+    # concave in log L, so the centre reads a little high, except where a memory-capped batch bends
+    # it the other way (the cap moves with the prompt).
     import dataclasses
+    lo, hi = FORMER_ESTIMATES[model_id]
     r = next(x for x in rows if x.model_id == model_id and x.scenario == "offline" and x.input_log_sd > 0)
-    profile = next(p for p in measurements.DATASET_PROFILES.values()
-                   if p.input_status == "estimate" and p.input_tokens == pytest.approx(r.input_tokens))
-    lo, hi = profile.input_range
+    r = dataclasses.replace(r, input_tokens=measurements.log_centre((lo, hi)))
     lengths = np.exp(np.log(lo) + (np.arange(16) + 0.5) / 16 * np.log(hi / lo))
     p = fitting.predict([dataclasses.replace(r, input_tokens=float(n)) for n in lengths] + [r], calibration.calibration())
     second_order = np.mean(np.log(p[:-1])) - np.log(p[-1])

@@ -73,6 +73,7 @@ def test_openorca_input_is_the_mean_over_every_sample_not_the_fit():
     ("mlperf-mixtral-mix", "15,000", 427.39, 0.778, "average exactly 144.84"),
     ("mlperf-llama3.1-405b-longctx", "8,313", 9428.64, 0.381, "average exactly 684.68"),
     ("mlperf-llama3.1-8b-cnndm", "13,368", 870.73, 0.0, None),  # outputs stop at a 128-token cap
+    ("mlperf-deepseek-r1-reasoning", "4,388", 803.79, 1.253, "average exactly 4,043.45"),
 ])
 def test_per_sample_means_replace_the_estimates(workload, samples, input_mean, output_cv, checksum):
     p = measurements.DATASET_PROFILES[workload]
@@ -86,17 +87,19 @@ def test_per_sample_means_replace_the_estimates(workload, samples, input_mean, o
         assert checksum in p.basis
 
 
-@pytest.mark.parametrize("workload", [k for k, p in measurements.DATASET_PROFILES.items()
-                                      if "estimate" in (p.input_status, p.output_status)])
+@pytest.mark.parametrize("workload", list(measurements.DATASET_PROFILES))
 def test_every_estimate_is_the_log_space_centre_of_its_range(workload):
     # An estimated length is never a point picked on its own: it is sqrt(lo * hi) of the range its
     # sources give, the centre of the log-uniform belief whose spread (log_sd) weighs the row in the fit.
     p = measurements.DATASET_PROFILES[workload]
     for mean, (lo, hi), st in ((p.input_tokens, p.input_range, p.input_status),
                                (p.output_tokens, p.output_range, p.output_status)):
+        assert st in measurements.LENGTH_STATUSES and lo <= mean <= hi
         if st == "estimate":
             assert mean == pytest.approx((lo * hi) ** 0.5, rel=1e-9)
             assert f"{round(mean):,}" in p.basis  # the basis states the value it explains
+        else:  # a documented or derived mean states its own value
+            assert f"{mean:,.2f}".rstrip("0").rstrip(".") in p.basis + p.source or f"{mean:g}" in p.basis + p.source
 
 
 def test_log_centre_is_the_median_of_a_log_uniform_length():
@@ -139,8 +142,10 @@ def test_rows_carry_the_spread_of_the_profile_lengths_they_use():
     assert m.input_log_sd == 0.0
     r = {**r, "model_id": "deepseek-r1", "precision_id": "fp4", "workload": "mlperf-deepseek-r1-reasoning",
          "output_tokens_mean": ""}
-    m = measurements.scenario_from_row(0, r)  # an estimated input carries its range's spread
-    assert m.input_log_sd == pytest.approx(np.log(1500 / 300) / np.sqrt(12)) and m.output_log_sd > 0
+    m = measurements.scenario_from_row(0, r)  # both lengths from the profile: both carry their range's spread
+    lo, hi = measurements.DATASET_PROFILES["mlperf-deepseek-r1-reasoning"].input_range
+    assert m.input_log_sd == pytest.approx(np.log(hi / lo) / np.sqrt(12))
+    assert m.output_log_sd == pytest.approx(np.log(4043.5 / 3886.0) / np.sqrt(12))
 
 
 @pytest.mark.parametrize("field,value,reason", [

@@ -100,12 +100,13 @@ MLPERF_REF = "github.com/mlcommons/inference"
 #: Per-sample token lengths of the MLPerf datasets, as extracted from MLCommons' own dataset files
 #: (``tok_input_length`` / ``tok_output_length`` of the pickles) by Red Hat's dashboard; read on
 #: 2026-12-01 from the code index, every sample (the means below are over all of them).
-PSAP_SUMMARIES = "github.com/openshift-psap/performance-dashboard mlperf-data/summaries/"
+PSAP_SUMMARIES = "github.com/openshift-psap/performance-dashboard "
 
 
-def _per_sample(file: str, commit: str) -> str:
-    return (f"{PSAP_SUMMARIES}{file} (commit {commit[:12]}, read 2026-12-01; per-sample input_length, output_length "
-            "extracted from the MLCommons dataset file by mlperf-data/original/generate_dataset_summaries.py)")
+def _per_sample(file: str, commit: str, folder: str = "mlperf-data/summaries/",
+                columns: str = "tok_input_length, tok_output_length") -> str:
+    return (f"{PSAP_SUMMARIES}{folder}{file} (commit {commit[:12]}, read 2026-12-01; per-sample input_length, "
+            f"output_length: the {columns} columns of the MLCommons dataset file)")
 
 
 #: Range of a mean taken over every sample of a per-sample table: +-1 % for the copy (the table was
@@ -170,8 +171,9 @@ DATASET_PROFILES: dict[str, DatasetProfile] = {
         "45.1334) and Intel 1-node-4x-BMG-Pro-B60-Dual (llama3_1-8b; 6,472.37 / 50.569); the cap: "
         "github.com/mlcommons/inference issue #2256 (Jul 2025: the reference SUT_VLLM.py fixes the maximum output "
         "tokens to 128, and 'most of the generated outputs' are 128 tokens); input: "
-        + _per_sample("llama3-1-8b-datacenter.csv", "b04ea53f86b6b9b2c153f143084a7818376e6f0c")
-        + " (input_length = len(tok_input) of cnn_eval.json; its output column, characters / 4, is not used)",
+        + _per_sample("llama3-1-8b-datacenter.csv", "b04ea53f86b6b9b2c153f143084a7818376e6f0c",
+                      columns="len(tok_input) and output characters / 4")
+        + " (the output column, characters / 4, is not used)",
         "Output: tokens/s / samples/s of four submissions' logs = 129.0, 128.0, 128.0 and 128.0 generated tokens per "
         "sample, on TensorRT-LLM and vLLM alike: the summaries stop at a 128-token cap (8,167,644 / 13,368 = 611 "
         "characters, 4.8 characters per token). It replaces an earlier 140 derived from the characters alone. "
@@ -181,20 +183,25 @@ DATASET_PROFILES: dict[str, DatasetProfile] = {
         "the four logs: 128.0-129.0 generated tokens per sample (mean of each run)",
     ),
     "mlperf-deepseek-r1-reasoning": DatasetProfile(
-        log_centre((300.0, 1500.0)), (300.0, 1500.0), "estimate", 3886.2, (3886.0, 4043.5), "documented",
+        803.79, _per_sample_range(803.79), "derived", 3886.2, (3886.0, 4043.5), "documented",
         f"{MLPERF_REF} language/deepseek-r1/README.md (reference mean output 3,886.2 tokens per the team's research; one "
-        "README version gives the PyTorch reference 'mean-output-tok-len': 4,043.45 over 4,388 samples)",
-        "Output: documented; the range spans the two published reference means. Input: not published; AIME, MATH500, "
-        "GPQA, MMLU-Pro and LiveCodeBench prompts, in 300-1,500; the estimate is the range's log-space centre, 671 "
-        "(log_centre; it was 800).",
-        "outputs up to the 32k max-OSL of the reference (README); no per-sample spread published",
+        "README version gives the PyTorch reference 'mean-output-tok-len': 4,043.45 over 4,388 samples); input and "
+        "spread: " + _per_sample("deepseek-r1.csv", "c402a312853dbfd7096e59c4f15a23e14ed43c7c", "datasets/summaries/",
+                                  "tok_input_len, tok_ref_output_len"),
+        "Output: documented; the range spans the two published reference means. The per-sample table's 4,388 "
+        "reference outputs average exactly 4,043.45, which checks the copy. Input: their mean, 803.79 tokens (median "
+        "902, 5-95 % 100-1,312, max 3,140), the 'ISL 803' of TensorRT-LLM's DeepSeek-R1 tech blog. It replaces 671, the "
+        "log-space centre of an estimated 300-1,500 range (before that 800).",
+        "per-sample reference outputs 209-32,768 tokens, coefficient of variation 1.253 (the per-sample table; the "
+        "reference's 32k max-OSL caps the tail)",
+        1.253,
     ),
     "sharegpt-vllm": DatasetProfile(
         229.7, (229.7, 229.7), "documented", 203.1, (203.1, 203.1), "documented",
         "vLLM benchmarks/benchmark_serving.py on ShareGPT_V3_unfiltered_cleaned_split (1,000 prompts, Llama-3.1 "
         "tokenizer), as recorded in the team's research notes",
-        "Means of the sampled prompts and of the dataset's reference completions (the benchmark caps outputs at the "
-        "reference length).",
+        "Means of the sampled prompts (229.7 tokens) and of the dataset's reference completions (203.1; the "
+        "benchmark caps outputs at the reference length).",
         "ShareGPT lengths are heavy-tailed; no single spread published",
     ),
 }
