@@ -149,7 +149,7 @@ def step_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment
     extra_weights = (serving.stage_weight_bytes_read(m, w, d, b + chunk_tokens / mb)
                      - serving.stage_weight_bytes_read(m, w, d, b)) / bw
     # matmul class: only the extra weights; attention class: the chunk's share of the KV writes
-    mem = dmem + jnp.stack([extra_weights, share * pmem[1]])
+    mem = dmem + serving.by_kernel_class(extra_weights, share * pmem[1])
     t_m = d.pp * serving.stage_time(dm + share * pm, mem, dcomm + share * pcomm, dover, eff)
     return t_d, jnp.maximum(t_m, t_d)
 

@@ -82,6 +82,12 @@ RESOURCES = ("compute", "memory", "interconnect", "overhead")
 KERNEL_CLASSES = ("matmul", "attention")
 
 
+def by_kernel_class(matmul, attention):
+    """``[matmul, attention]`` stacked on a leading axis (:data:`KERNEL_CLASSES`), broadcast to one shape."""
+    matmul, attention = jnp.broadcast_arrays(matmul, attention)
+    return jnp.stack([matmul, attention])
+
+
 class Performance(NamedTuple):
     """What :func:`performance` returns; times in s, energy in J, cost in USD."""
 
@@ -180,7 +186,7 @@ def math_time(chip: Chip, w: Workload, flops, attention_flops, expert_flops, wei
     narrow = jnp.floor(w.weight_bits) < math_bits(chip, w) - 0.5
     elements = weight_bytes_chip * 8.0 / w.weight_bits
     dequant = jnp.where(narrow, elements * DEQUANT_OPS_PER_WEIGHT / (chip.peak_flops_bf16 * VECTOR_TO_TENSOR_RATE), 0.0)
-    return jnp.stack([capped + dequant, jnp.broadcast_to(attention, jnp.shape(capped + dequant))])
+    return by_kernel_class(capped + dequant, attention)
 
 
 # ---------------------------------------------------------------- communication
@@ -283,7 +289,7 @@ def stage_weight_bytes_read(m: Model, w: Workload, d: Deployment, tokens):
 def _memory_time(chip: Chip, weight_bytes, kv_bytes, eff: Efficiency):
     """``[weight bytes, KV bytes] / (BW * eff_memory)`` by kernel class, per chip, s."""
     bw = chip.memory_bandwidth * eff.memory
-    return jnp.stack([weight_bytes / bw, jnp.broadcast_to(kv_bytes / bw, jnp.shape(weight_bytes / bw))])
+    return by_kernel_class(weight_bytes / bw, kv_bytes / bw)
 
 
 def decode_stage_times(chip: Chip, m: Model, w: Workload, d: Deployment, eff: Efficiency, batch, context):
