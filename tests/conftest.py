@@ -5,8 +5,14 @@ import os
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 from workbook import catalog  # noqa: E402
+
+# Property tests draw the same examples on every run (a clean CI clone has no example database):
+# a failure is reproducible, never a matter of which examples one run happened to draw.
+settings.register_profile("workbook", derandomize=True, print_blob=True)
+settings.load_profile("workbook")
 
 
 @pytest.fixture(scope="session")

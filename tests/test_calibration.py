@@ -180,7 +180,7 @@ def test_server_rows_are_predicted_by_the_queueing_model_and_meet_their_limits(r
     effs = fitting.row_efficiencies(picks, cal)
     best, idx = tuning.best_goodput_jit(*inputs, effs)
     np.testing.assert_allclose(np.asarray(best), calibration.predict(picks, cal), rtol=1e-5)
-    unloaded, _ = tuning.best_throughput_jit(*inputs[:5], (jnp.full(3, jnp.inf),) * 2, inputs[6], effs)
+    unloaded, _ = tuning.best_throughput_jit(*inputs[:5], (jnp.full(3, jnp.inf),) * 2 + inputs[5][2:], inputs[6], effs)
     _, _, work, dep, _, _, _ = inputs
     for i, r in enumerate(picks):
         j = int(idx[i])

@@ -326,6 +326,23 @@ def test_mlperf_layouts_come_from_the_submission_code():
     assert "documents TP4 PP1, which does not divide the row's 6 accelerators" in measurements.scenario_from_row(0, r)
 
 
+def test_intel_b60_rows_carry_the_runtime_settings_their_code_documents():
+    # inference_results_v5.1 closed/Intel/code: init_env_server of Llama-2-70B sets
+    # GPU_MEMORY_UTILIZATION=0.99 and MAX_NUM_BATCHED_TOKENS=320; the other three scenarios set
+    # only the token budget (256, 768 via init_env_shared, 576), so vLLM's default share applies
+    rows = measurements.scenarios(measurements.read_rows())[0]
+    b60 = {(r.model_id, r.scenario): (r.memory_fraction, r.batched_tokens) for r in rows
+           if r.chip_id == "intel_arc_pro_b60"}
+    assert b60 == {("llama-2-70b", "offline"): (None, 256.0), ("llama-2-70b", "server"): (0.99, 320.0),
+                   ("llama-3.1-8b", "offline"): (None, 768.0), ("llama-3.1-8b", "server"): (None, 576.0)}
+    for key, (fraction, tokens, source) in measurements.DOCUMENTED_RUNTIME.items():
+        assert f"MAX_NUM_BATCHED_TOKENS={tokens:g}" in source and "inference_results_v5.1" in source
+        assert (fraction is None) == ("no GPU_MEMORY_UTILIZATION" in source)
+        assert fraction is None or f"GPU_MEMORY_UTILIZATION={fraction:g}" in source
+    # every other row keeps the defaults
+    assert all(r.memory_fraction is None and r.batched_tokens is None for r in rows if r.chip_id != "intel_arc_pro_b60")
+
+
 def test_intel_b60_rows_run_int8_activations_as_their_code_documents():
     rows = measurements.scenarios(measurements.read_rows())[0]
     b60 = [r for r in rows if r.chip_id == "intel_arc_pro_b60"]

@@ -84,6 +84,30 @@ def test_max_batch_is_the_feasibility_limit(h100, llama3_70b):
     assert float(sizing.min_chips(h100, llama3_70b, w._replace(batch=b + 1, chips=2.0))) == 3.0
 
 
+def test_a_workloads_runtime_settings_size_its_memory(h100, llama3_70b):
+    # the share of memory the runtime may fill (vLLM's gpu_memory_utilization) and the tokens one
+    # iteration carries (max_num_batched_tokens, which sizes the activation workspace) are the
+    # workload's: the batch that fits is floor((fraction cap - weights - workspace) / KV per sequence)
+    w = workload("fp8", chips=2, input_tokens=2048, output_tokens=512)
+    d = tensor_parallel(2.0)
+    assert (w.memory_fraction, w.batched_tokens) == (0.9, 8192.0)  # the defaults
+    per_seq = float(sizing.kv_bytes_per_sequence_per_chip(llama3_70b, w, d))
+    weights = float(sizing.weight_bytes_per_chip(llama3_70b, w, d))
+    for fraction, tokens in ((0.9, 8192.0), (0.99, 8192.0), (0.9, 256.0), (0.99, 320.0)):
+        v = w._replace(memory_fraction=fraction, batched_tokens=tokens)
+        workspace = float(sizing.activation_workspace_bytes(llama3_70b, tokens))
+        assert workspace == pytest.approx(tokens * (4 * 8192 + 2 * 28672) * 2)
+        room = fraction * float(h100.memory_capacity) - weights - workspace / 2
+        assert float(sizing.max_batch(h100, llama3_70b, v, d)) == pytest.approx(np.floor(room / per_seq), abs=1)
+    more = sizing.max_batch(h100, llama3_70b, w._replace(memory_fraction=0.99, batched_tokens=320.0), d)
+    assert float(more) > float(sizing.max_batch(h100, llama3_70b, w, d))
+    # performance's fit check uses the same share
+    b = float(more)
+    tight = w._replace(batch=b, memory_fraction=0.99, batched_tokens=320.0)
+    assert float(serving.performance(h100, llama3_70b, tight, Efficiency(), d).fits) == 1.0
+    assert float(serving.performance(h100, llama3_70b, tight._replace(memory_fraction=0.9), Efficiency(), d).fits) == 0.0
+
+
 def test_gradient_of_a_chip_is_a_chip(h100, llama3_70b):
     g = jax.grad(lambda c: serving.performance(c, llama3_70b, workload("fp8", batch=8, chips=8)).tokens_per_s_per_chip)(h100)
     assert isinstance(g, Chip)

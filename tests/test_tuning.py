@@ -128,3 +128,31 @@ def test_a_documented_degree_that_does_not_divide_the_heads_pads_them():
     t = next(r for r in rows if r.model_id == "llama-3.1-405b" and r.tp == 8.0)
     assert tuning.row_model(t) == catalog.model("llama-3.1-405b")
     assert tuning.row_model(dataclasses.replace(r, tp=None, tp_units=None)) == m0
+
+
+def test_a_documented_token_budget_is_the_queues_chunk_and_sizes_the_workspace():
+    # Intel's Llama-3.1-8B server row documents max_num_batched_tokens 576: its goodput is that of
+    # 576-token chunks (not the default 2,048) and its memory is sized for a 576-token iteration
+    rows = measurements.scenarios(measurements.read_rows())[0]
+    r = next(r for r in rows if r.chip_id == "intel_arc_pro_b60" and r.model_id == "llama-3.1-8b"
+             and r.scenario == "server")
+    assert r.batched_tokens == 576.0
+    inputs = tuning.stacked_inputs([r])
+    chips, models, work, dep, allowed, limits, given = inputs
+    assert float(limits[2][0]) == 576.0 and float(work.batched_tokens[0, 0]) == 576.0
+    default = tuning.stacked_inputs([dataclasses.replace(r, batched_tokens=None)])
+    assert float(default[5][2][0]) == 2048.0 and float(default[2].batched_tokens[0, 0]) == 8192.0
+    effs = fitting.row_efficiencies([r], calibration.calibration())
+    best, idx = tuning.best_goodput_jit(*inputs, effs)
+    j = int(idx[0])
+    eff = Efficiency(*(x[0] for x in effs))
+    d = Deployment(*(x[0, j] for x in dep))
+    w = tuning.capacity_batch(catalog.chip(r.chip_id), catalog.model(r.model_id), Workload(*(x[0, j] for x in work)),
+                              d, False)
+    from workbook.model import latency
+    again = latency.server_throughput_under_constraint(catalog.chip(r.chip_id), catalog.model(r.model_id), w, eff, d,
+                                                       r.ttft_limit, r.tpot_limit, chunk_tokens=576.0)
+    np.testing.assert_allclose(float(best[0]), float(again), rtol=1e-4)
+    other = latency.server_throughput_under_constraint(catalog.chip(r.chip_id), catalog.model(r.model_id), w, eff, d,
+                                                       r.ttft_limit, r.tpot_limit)
+    assert abs(float(other) / float(again) - 1.0) > 0.01  # the chunk matters here

@@ -64,6 +64,15 @@ class Model(NamedTuple):
     max_context: float = 0.0  # longest sequence (prompt + output) the model supports, tokens (0: not stated)
 
 
+# Share of a chip's memory a serving runtime gives to weights, KV cache and activations: vLLM's
+# default ``gpu_memory_utilization = 0.9`` (vLLM docs, 2024-2026; TensorRT-LLM's
+# ``kv_cache_free_gpu_mem_fraction`` defaults to 0.9 of what the weights leave).
+DEFAULT_MEMORY_FRACTION = 0.9
+# Tokens one iteration may carry, which sizes the activation workspace: vLLM's V1-engine default
+# ``max_num_batched_tokens`` of 8192 (TensorRT-LLM's ``max_num_tokens`` default is 8192 too).
+DEFAULT_BATCHED_TOKENS = 8192.0
+
+
 class Workload(NamedTuple):
     """What is asked of one replica. Bits are per stored element."""
 
@@ -76,6 +85,8 @@ class Workload(NamedTuple):
     kv_bits: float = 16.0
     integer_math: float = 0.0  # 1: 8-bit math on the INT8 units instead of FP8
     output_cv: float = 0.0  # coefficient of variation of output lengths (0: all equal)
+    memory_fraction: float = 0.9  # share of each chip's memory the runtime may fill (DEFAULT_MEMORY_FRACTION)
+    batched_tokens: float = 8192.0  # tokens per iteration the runtime sizes its activations for (DEFAULT_BATCHED_TOKENS)
 
 
 class Deployment(NamedTuple):

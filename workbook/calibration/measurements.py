@@ -237,6 +237,8 @@ class Measured:
     input_log_sd: float = 0.0  # sd of log(input_tokens): the profile's range when the length came from it (log_sd)
     output_log_sd: float = 0.0  # the same for output_tokens; 0 for a length the row gives
     output_cv: float = 0.0  # coefficient of variation of output lengths: the dataset's (DatasetProfile.output_cv), else 0
+    memory_fraction: float | None = None  # share of memory the runtime may fill, as documented (DOCUMENTED_RUNTIME); None: default
+    batched_tokens: float | None = None  # tokens per iteration, as documented (DOCUMENTED_RUNTIME); None: default
 
 
 #: Largest file :func:`read_rows` reads (bytes), and most rows: 10,000 rows take about 0.5 GB
@@ -663,6 +665,51 @@ DOCUMENTED_LAYOUTS: dict[tuple[str, str, str, str, str], tuple[int, int, str]] =
 }
 
 
+#: Runtime settings an MLPerf submission's code documents, by ``(benchmark, submitter, platform,
+#: model_id, scenario)``: ``(memory_fraction, batched_tokens, source)``. ``memory_fraction`` is
+#: vLLM's ``gpu_memory_utilization`` (``None``: not set, the default 0.9); ``batched_tokens`` its
+#: ``max_num_batched_tokens``, the tokens one iteration may carry. The memory sizing uses both
+#: (:func:`workbook.model.sizing.max_batch`: the activation workspace is sized for one iteration)
+#: and a ``server`` row's queue uses ``batched_tokens`` as its prefill chunk ``C``
+#: (:mod:`workbook.model.latency`; the decode tokens sharing the budget are not subtracted, so
+#: ``C`` is an upper bound). Other rows use the defaults (``workbook.specs.DEFAULT_MEMORY_FRACTION``,
+#: ``DEFAULT_BATCHED_TOKENS``, ``workbook.model.latency.DEFAULT_CHUNK_TOKENS``). Only
+#: configurations read are listed.
+_INTEL_ENV = (_V51_REPO + "Intel/code/: llama3.1-8b-edge/pytorch-xpu/init_env_base (VLLM_USE_V1=1: chunked prefill, "
+              "the budget shared by prefill and decode tokens) and ")
+DOCUMENTED_RUNTIME: dict[tuple[str, str, str, str, str], tuple[float | None, float, str]] = {
+    ("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-2-70b", "offline"):
+        (None, 256.0, _INTEL_ENV + "llama2-70b-99.9/pytorch-xpu/model_init/llama2-70b/init_env_offline "
+         "(MAX_NUM_BATCHED_TOKENS=256, BATCH_SIZE=768; no GPU_MEMORY_UTILIZATION)"),
+    ("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-2-70b", "server"):
+        (0.99, 320.0, _INTEL_ENV + "llama3_1-8b/pytorch-xpu/model_init/llama2-70b/init_env_server "
+         "(GPU_MEMORY_UTILIZATION=0.99, MAX_NUM_BATCHED_TOKENS=320, BATCH_SIZE=160)"),
+    ("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-3.1-8b", "offline"):
+        (None, 768.0, _INTEL_ENV + "llama3.1-8b-edge/pytorch-xpu/model_init/llama3_1-8b/init_env_offline "
+         "(BATCH_SIZE=128) sourcing llama3_1-8b/pytorch-xpu/model_init/llama3_1-8b/init_env_shared "
+         "(MAX_NUM_BATCHED_TOKENS=768; no GPU_MEMORY_UTILIZATION)"),
+    ("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-3.1-8b", "server"):
+        (None, 576.0, _INTEL_ENV + "llama3_1-8b/pytorch-xpu/model_init/llama3_1-8b/init_env_server "
+         "(MAX_NUM_BATCHED_TOKENS=576, BATCH_SIZE=448; no GPU_MEMORY_UTILIZATION)"),
+}
+
+
+def documented_runtime(benchmark: str, submitter: str, platform: str, model_id: str,
+                       scenario: str) -> tuple[float | None, float | None]:
+    """``(memory_fraction, batched_tokens)`` an MLPerf submission's code documents for a row
+    (``DOCUMENTED_RUNTIME``; ``None`` where it sets none: the defaults apply).
+
+    >>> documented_runtime("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-2-70b", "server")
+    (0.99, 320.0)
+    >>> documented_runtime("MLPerf Inference v5.1", "Intel", "1-node-4x-BMG-Pro-B60-Dual", "llama-3.1-8b", "offline")
+    (None, 768.0)
+    >>> documented_runtime("MLPerf Inference v5.1", "NVIDIA", "x", "llama-2-70b", "server")
+    (None, None)
+    """
+    found = DOCUMENTED_RUNTIME.get((benchmark, submitter, platform, model_id, scenario))
+    return (None, None) if found is None else found[:2]
+
+
 def documented_layout(benchmark: str, submitter: str, platform: str, model_id: str,
                       scenario: str) -> tuple[int, int] | None:
     """``(tensor-parallel, pipeline-parallel)`` degrees an MLPerf submission's code documents for
@@ -768,6 +815,8 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
                 return (f"the submission's code documents TP{tp} PP{pp}, which does not divide the row's "
                         f"{count * per_accelerator:g} accelerators")
         tp_units = tp
+    fraction, budget = documented_runtime(cell_text(r.get("benchmark")), cell_text(r.get("submitter")), platform,
+                                          model_id, kind)
     return Measured(
         row=i, row_id=label(cell_text(r.get("row_id")) or i + 1), chip_id=chip_id, model_id=model_id, precision=prec,
         scenario=kind, accelerators=count * per_accelerator, input_tokens=t_in, output_tokens=t_out,
@@ -778,6 +827,7 @@ def scenario_from_row(i: int, r: dict) -> Measured | str:
         tp_units=None if tp_units is None else float(tp_units),
         pp=None if pp is None else float(pp),
         input_log_sd=sd_in, output_log_sd=sd_out, output_cv=profile.output_cv if profile else 0.0,
+        memory_fraction=fraction, batched_tokens=budget,
     )
 
 

@@ -14,7 +14,8 @@ expert parallelism), subject to
 * ``server`` / ``interactive`` rows: the throughput is the **goodput** of each grid point under
   Poisson arrivals (:func:`workbook.model.latency.server_throughput_under_constraint`: the
   largest load whose p99 TTFT and p99 TPOT from the queueing model meet the row's limits, with
-  the batch as the number of decode slots and the default prefill chunk), not the unloaded
+  the batch as the number of decode slots and the default prefill chunk, or the token budget the
+  submission documents), not the unloaded
   throughput. Nothing about the tail is fitted.
 
 Where the row gives a batch, that batch on all of the row's accelerators is used, with the
@@ -37,7 +38,8 @@ from workbook import catalog
 from workbook.calibration.measurements import Measured
 from workbook.model import latency, serving, sizing
 from workbook.model.deployment import LAYOUTS, candidate_deployments
-from workbook.specs import PRECISIONS, Deployment, Efficiency, Model, Workload, stack
+from workbook.specs import (DEFAULT_BATCHED_TOKENS, DEFAULT_MEMORY_FRACTION, PRECISIONS, Deployment, Efficiency, Model,
+                            Workload, stack)
 
 TAIL_SCENARIOS = ("server", "interactive")  # rows with p99 latency limits under Poisson arrivals
 BATCH_GRID = 2.0 ** np.arange(0, 14)
@@ -143,7 +145,8 @@ def grid(m: Measured) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def stacked_inputs(rows: list[Measured]):
     """Stacked chips, models, grid workloads (rows x grid), masks and the rows' p99 TTFT and
-    TPOT limits (s; ``inf`` for rows that have none or are not ``server`` / ``interactive``)."""
+    TPOT limits (s; ``inf`` for rows that have none or are not ``server`` / ``interactive``) with
+    their prefill chunks (tokens: the documented ``batched_tokens``, else the queue's default)."""
     chips = stack([catalog.chip(r.chip_id) for r in rows])
     models = stack([row_model(r) for r in rows])
     bs, deps, allowed = zip(*(grid(r) for r in rows))
@@ -159,13 +162,15 @@ def stacked_inputs(rows: list[Measured]):
         weight_bits=jnp.asarray(col(bits[:, 0])), activation_bits=jnp.asarray(col(bits[:, 1])),
         kv_bits=jnp.asarray(col(bits[:, 2])), integer_math=jnp.asarray(col(bits[:, 3])),
         output_cv=jnp.asarray(col([r.output_cv for r in rows])),
+        memory_fraction=jnp.asarray(col([r.memory_fraction or DEFAULT_MEMORY_FRACTION for r in rows])),
+        batched_tokens=jnp.asarray(col([r.batched_tokens or DEFAULT_BATCHED_TOKENS for r in rows])),
     )
     deployment = Deployment(*(jnp.asarray(deps[..., i]) for i in range(4)))
     inf = np.float32(np.inf)
     limits = tuple(
         jnp.asarray([lim(r) if (lim(r) and r.scenario in TAIL_SCENARIOS) else inf for r in rows], jnp.float32)
         for lim in (lambda r: r.ttft_limit, lambda r: r.tpot_limit)
-    )
+    ) + (jnp.asarray([r.batched_tokens or latency.DEFAULT_CHUNK_TOKENS for r in rows], jnp.float32),)
     given = jnp.asarray([r.batch is not None for r in rows])
     return chips, models, work, deployment, jnp.asarray(np.stack(allowed)), limits, given
 
@@ -199,7 +204,7 @@ def best_throughput(chips, models, work, deployment, allowed, limits, given, eff
     """
     work = _capacity_grid(chips, models, work, deployment, given)
     perf = _perf_grid(chips, models, work, effs, deployment)
-    ttft_lim, tpot_lim = limits
+    ttft_lim, tpot_lim, _ = limits
     ok = allowed & ((perf.fits > 0.5) | given[:, None])
     ok = ok & (perf.ttft <= ttft_lim[:, None]) & (perf.tpot <= tpot_lim[:, None])
     best, idx = _best_point(jnp.where(ok, perf.tokens_per_s_per_chip, -1.0))
@@ -221,9 +226,14 @@ def is_tail_row(m: Measured) -> bool:
     return m.scenario in TAIL_SCENARIOS and m.batch is None and bool(m.ttft_limit or m.tpot_limit)
 
 
+def _row_goodput(chip, m, w, eff, d, ttft_limit, tpot_limit, chunk_tokens):
+    return latency.server_throughput_under_constraint(chip, m, w, eff, d, ttft_limit, tpot_limit,
+                                                      chunk_tokens=chunk_tokens)
+
+
 _goodput_grid = jax.vmap(  # rows
-    jax.vmap(latency.server_throughput_under_constraint, in_axes=(None, None, 0, None, 0, None, None)),
-    in_axes=(0, 0, 0, 0, 0, 0, 0),
+    jax.vmap(_row_goodput, in_axes=(None, None, 0, None, 0, None, None, None)),
+    in_axes=(0, 0, 0, 0, 0, 0, 0, 0),
 )
 
 

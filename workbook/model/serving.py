@@ -405,7 +405,7 @@ def performance(chip: Chip, m: Model, w: Workload, eff: Efficiency = Efficiency(
     one = Deployment(d.tp, d.pp, d.ep, jnp.ones_like(d.dp))  # a new request lives in one attention group
     ttft = d.pp * stage_time(*prefill_stage_times(chip, m, w, one, eff, jnp.ones_like(b)), eff)
     need = memory_required_per_chip(m, w, d)
-    have = memory_available_per_chip(chip)
+    have = memory_available_per_chip(chip, w)
     step_terms = jnp.stack([d_math.sum(0), d_mem.sum(0), d_comm, d_over]) * d.pp
     cycle_terms = jnp.stack([c_math.sum(0), c_mem.sum(0), c_comm, c_over])
     return Performance(

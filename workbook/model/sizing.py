@@ -2,7 +2,7 @@
 
 ``memory per chip = weights per chip + (B / dp) KV per sequence per chip + workspace / tp``
 (a :class:`~workbook.specs.Deployment` says how the replica is split) against
-``0.9 x capacity`` (vLLM's default memory utilisation). A sequence's KV is that of its
+``memory_fraction x capacity`` (0.9 by default: vLLM's memory utilisation). A sequence's KV is that of its
 time-averaged context (:func:`held_context`): continuous batching with a paged KV cache holds
 each in-flight sequence's current tokens, not its final length.
 """
@@ -12,14 +12,14 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from workbook.model import transformer as tf
-from workbook.specs import Chip, Deployment, Model, Workload, tensor_parallel
+from workbook.specs import (DEFAULT_BATCHED_TOKENS, DEFAULT_MEMORY_FRACTION, Chip, Deployment, Model, Workload,
+                            tensor_parallel)
 
-# Share of memory a serving runtime can give to weights, KV cache and activations: vLLM's
-# default ``gpu_memory_utilization = 0.9`` (vLLM docs, 2024-2026).
-USABLE_MEMORY_FRACTION = 0.9
-# Prefill runs in chunks of at most this many tokens (vLLM / TensorRT-LLM default
-# ``max_num_batched_tokens``), which bounds the activation workspace.
-PREFILL_CHUNK_TOKENS = 8192.0
+# Defaults of the two runtime settings a workload carries (``Workload.memory_fraction`` and
+# ``Workload.batched_tokens``; sources at their definitions in :mod:`workbook.specs`). A
+# submission that documents its own (``measurements.DOCUMENTED_RUNTIME``) is sized with those.
+USABLE_MEMORY_FRACTION = DEFAULT_MEMORY_FRACTION
+PREFILL_CHUNK_TOKENS = DEFAULT_BATCHED_TOKENS
 
 
 def weight_bytes_per_chip(m: Model, w: Workload, d: Deployment):
@@ -68,27 +68,31 @@ def memory_required_per_chip(m: Model, w: Workload, d: Deployment | None = None)
     """
     d = tensor_parallel(w.chips) if d is None else d
     kv = w.batch / d.dp * kv_bytes_per_sequence_per_chip(m, w, d)
-    return weight_bytes_per_chip(m, w, d) + kv + activation_workspace_bytes(m) / d.tp
+    return weight_bytes_per_chip(m, w, d) + kv + activation_workspace_bytes(m, w.batched_tokens) / d.tp
 
 
-def activation_workspace_bytes(m: Model):
-    """Activation workspace a runtime reserves: one prefill chunk of 8192 tokens with
-    ``4D + 2*F_eff`` 16-bit values live per token (an estimate; small next to weights)."""
+def activation_workspace_bytes(m: Model, tokens=PREFILL_CHUNK_TOKENS):
+    """Activation workspace a runtime reserves: one iteration of ``tokens`` tokens (the
+    workload's ``batched_tokens``, 8192 by default) with ``4D + 2*F_eff`` 16-bit values live per
+    token (an estimate; small next to weights)."""
     f_eff = jnp.maximum(m.d_ff, m.n_experts_active * m.d_ff_expert)
-    return PREFILL_CHUNK_TOKENS * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
+    return tokens * (4.0 * m.d_model + 2.0 * f_eff) * 2.0
 
 
-def memory_available_per_chip(chip: Chip):
-    """Usable bytes per chip: ``0.9 * capacity`` (vLLM's default memory utilisation)."""
-    return USABLE_MEMORY_FRACTION * chip.memory_capacity
+def memory_available_per_chip(chip: Chip, w: Workload | None = None):
+    """Usable bytes per chip: ``memory_fraction * capacity`` (the workload's share, 0.9 by
+    default: vLLM's default memory utilisation)."""
+    fraction = USABLE_MEMORY_FRACTION if w is None else w.memory_fraction
+    return fraction * chip.memory_capacity
 
 
 def max_batch(chip: Chip, m: Model, w: Workload, d: Deployment | None = None):
     """Largest batch whose weights, KV cache and activations fit on the replica's chips:
-    ``floor(dp * (0.9 cap - weights per chip - workspace) / KV per sequence per chip)``;
+    ``floor(dp * (fraction cap - weights per chip - workspace) / KV per sequence per chip)``;
     negative when even the weights do not fit."""
     d = tensor_parallel(w.chips) if d is None else d
-    room = memory_available_per_chip(chip) - weight_bytes_per_chip(m, w, d) - activation_workspace_bytes(m) / d.tp
+    room = (memory_available_per_chip(chip, w) - weight_bytes_per_chip(m, w, d)
+            - activation_workspace_bytes(m, w.batched_tokens) / d.tp)
     return jnp.floor(d.dp * room / kv_bytes_per_sequence_per_chip(m, w, d))
 
 
@@ -96,8 +100,8 @@ def min_chips(chip: Chip, m: Model, w: Workload):
     """Fewest chips whose usable memory holds weights, KV cache and workspace (a lower bound:
     it ignores KV heads replicated beyond ``K``-way tensor parallelism)."""
     kv = w.batch * tf.kv_cache_bytes_per_sequence(m, held_context(w), w.kv_bits)
-    total = tf.weight_bytes(m, w.weight_bits) + kv + activation_workspace_bytes(m)
-    return jnp.ceil(total / memory_available_per_chip(chip))
+    total = tf.weight_bytes(m, w.weight_bits) + kv + activation_workspace_bytes(m, w.batched_tokens)
+    return jnp.ceil(total / memory_available_per_chip(chip, w))
 
 
 def tensor_parallel_chips(chip: Chip, m: Model, w: Workload) -> int:
