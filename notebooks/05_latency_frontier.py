@@ -60,7 +60,9 @@ pd.set_option("display.width", 120)
 #   `E[e^{η(S−A)}] = 1`.
 # * **TPOT** = the mean step over a request's `T_out` steps: decode steps stretched by the prefill
 #   chunks interleaved, `t_d / (1 − λ T_in δ)` on average, with `δ = (t_m − t_d)/C`; its spread
-#   across requests comes from the prefill server's busy and idle periods.
+#   across requests comes from the prefill server's busy and idle periods, seen through each
+#   request's own window: a short answer averages over few steps, so where outputs vary in length
+#   (MLPerf's datasets) the p99 is that of a mixture of windows.
 #
 # `tests/test_latency.py` checks these percentiles against a discrete-event simulation of the
 # same engine (within 10 % at p50 and p99 up to 60 % of capacity).
