@@ -85,8 +85,8 @@ class Workload(NamedTuple):
     kv_bits: float = 16.0
     integer_math: float = 0.0  # 1: 8-bit math on the INT8 units instead of FP8
     output_cv: float = 0.0  # coefficient of variation of output lengths (0: all equal)
-    memory_fraction: float = 0.9  # share of each chip's memory the runtime may fill (DEFAULT_MEMORY_FRACTION)
-    batched_tokens: float = 8192.0  # tokens per iteration the runtime sizes its activations for (DEFAULT_BATCHED_TOKENS)
+    memory_fraction: float = DEFAULT_MEMORY_FRACTION  # share of each chip's memory the runtime may fill
+    batched_tokens: float = DEFAULT_BATCHED_TOKENS  # tokens per iteration the runtime sizes its activations for
 
 
 class Deployment(NamedTuple):

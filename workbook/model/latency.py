@@ -76,10 +76,12 @@ layout to predict those rows (nothing about the tail is fitted).
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.special import ndtr, ndtri
 
 from workbook.model import serving
@@ -105,7 +107,8 @@ SLOT_HOLDING_SCV = 0.3
 # discrete-event simulation TPOT p99 moves by under 0.5 % from 16 nodes, and predicting the 599
 # calibration rows takes 10 s instead of 16 s (benchmarks/bench_calibration.py).
 OUTPUT_LENGTH_NODES = 8
-_Z_NODES = ndtri((jnp.arange(OUTPUT_LENGTH_NODES, dtype=jnp.float32) + 0.5) / OUTPUT_LENGTH_NODES)
+_Z_NODES = np.array([NormalDist().inv_cdf((k + 0.5) / OUTPUT_LENGTH_NODES) for k in range(OUTPUT_LENGTH_NODES)],
+                    np.float32)  # a constant: no JAX work at import
 _GATE = 0.05  # width of the P(W > 0) gate of the wait percentiles, in log probability
 _SMOOTH = 0.02  # temperature of the smooth max(0, .) of the wait percentiles, as a share of S
 

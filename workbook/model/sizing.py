@@ -15,11 +15,10 @@ from workbook.model import transformer as tf
 from workbook.specs import (DEFAULT_BATCHED_TOKENS, DEFAULT_MEMORY_FRACTION, Chip, Deployment, Model, Workload,
                             tensor_parallel)
 
-# Defaults of the two runtime settings a workload carries (``Workload.memory_fraction`` and
-# ``Workload.batched_tokens``; sources at their definitions in :mod:`workbook.specs`). A
-# submission that documents its own (``measurements.DOCUMENTED_RUNTIME``) is sized with those.
-USABLE_MEMORY_FRACTION = DEFAULT_MEMORY_FRACTION
-PREFILL_CHUNK_TOKENS = DEFAULT_BATCHED_TOKENS
+# The two runtime settings a workload carries (``Workload.memory_fraction`` and
+# ``Workload.batched_tokens``) default to ``DEFAULT_MEMORY_FRACTION`` and ``DEFAULT_BATCHED_TOKENS``
+# (sources at their definitions in :mod:`workbook.specs`); a submission that documents its own
+# (``measurements.DOCUMENTED_RUNTIME``) is sized with those.
 
 
 def weight_bytes_per_chip(m: Model, w: Workload, d: Deployment):
@@ -71,7 +70,7 @@ def memory_required_per_chip(m: Model, w: Workload, d: Deployment | None = None)
     return weight_bytes_per_chip(m, w, d) + kv + activation_workspace_bytes(m, w.batched_tokens) / d.tp
 
 
-def activation_workspace_bytes(m: Model, tokens=PREFILL_CHUNK_TOKENS):
+def activation_workspace_bytes(m: Model, tokens=DEFAULT_BATCHED_TOKENS):
     """Activation workspace a runtime reserves: one iteration of ``tokens`` tokens (the
     workload's ``batched_tokens``, 8192 by default) with ``4D + 2*F_eff`` 16-bit values live per
     token (an estimate; small next to weights)."""
@@ -82,7 +81,7 @@ def activation_workspace_bytes(m: Model, tokens=PREFILL_CHUNK_TOKENS):
 def memory_available_per_chip(chip: Chip, w: Workload | None = None):
     """Usable bytes per chip: ``memory_fraction * capacity`` (the workload's share, 0.9 by
     default: vLLM's default memory utilisation)."""
-    fraction = USABLE_MEMORY_FRACTION if w is None else w.memory_fraction
+    fraction = DEFAULT_MEMORY_FRACTION if w is None else w.memory_fraction
     return fraction * chip.memory_capacity
 
 
