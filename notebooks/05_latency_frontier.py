@@ -299,25 +299,25 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # %% [markdown]
 # **Takeaway:** where most systems were measured — Llama-2-70B server, 34 systems — the model
 # predicts the cost of the latency limits within about 5 % (measured servers keep 93 % of their
-# offline throughput, the model 98 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
+# offline throughput, the model 96 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
 # 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
 # the model's decode step barely grows with batch, so the limit costs it almost nothing. The
 # interactive ratios come within a tenth at the median on Llama-2-70B and on Llama-3.1-405B
 # (those of single systems scatter more: the last column). Row by row, out of sample (the two
-# lines printed above), the server rows and the interactive rows are predicted a little better
-# than the offline rows of the same systems: the queueing model adds no error of its own to
-# what the offline model already makes.
+# lines printed above), the interactive rows are predicted better than the offline rows of the
+# same systems, and the server rows a little worse (by about one point of MdAPE): on servers the
+# queueing model adds a little error of its own to what the offline model already makes.
 
 # %% tags=["checks"]
 r = ratios.set_index(["scenario", "model"])
 assert r.loc[("server", "llama-2-70b"), "systems"] >= 30 and abs(r.loc[("server", "llama-2-70b"), "error"]) < 0.06
-assert round(r.loc[("server", "llama-2-70b"), "measured_ratio"], 2) == 0.93 and round(r.loc[("server", "llama-2-70b"), "predicted_ratio"], 2) == 0.98  # the text's figures
+assert round(r.loc[("server", "llama-2-70b"), "measured_ratio"], 2) == 0.93 and round(r.loc[("server", "llama-2-70b"), "predicted_ratio"], 2) == 0.96  # the text's figures
 assert all(abs(r.loc[("server", m), "error"]) < 0.10 for m in ("llama-3.1-405b", "mixtral-8x7b", "llama-3.1-8b"))
 assert r.loc[("server", "deepseek-r1"), "error"] > 0.5 and r.error.abs().idxmax() == ("server", "deepseek-r1")
 assert abs(r.loc[("interactive", "llama-2-70b"), "error"]) < 0.10  # "within a tenth"
 assert abs(r.loc[("interactive", "llama-3.1-405b"), "error"]) < 0.10  # "within a tenth"
 assert matched["interactive"]["rows"] > 0 and matched["interactive"]["mdape"] < matched["interactive"]["offline_mdape"]
-assert matched["server"]["rows"] > 0 and matched["server"]["mdape"] < matched["server"]["offline_mdape"]  # "a little better"
+assert matched["server"]["rows"] > 0 and 0 < matched["server"]["mdape"] - matched["server"]["offline_mdape"] < 1.5  # "a little worse, about one point"
 
 # %% [markdown]
 # ## Exercises

@@ -13,8 +13,8 @@ def test_precision_presets_set_bits():
     assert workload("w8a16").activation_bits == 16.0  # weight-only int8
     assert w.batch == 8.0 and w.chips == 2.0
     assert workload("int8").integer_math == 1.0
-    w4a8 = workload("w4a8")  # int4 weights (a 16-bit scale per 128), int8 activations on the INT8 units, int8 KV
-    assert (w4a8.weight_bits, w4a8.activation_bits, w4a8.kv_bits, w4a8.integer_math) == (4.125, 8.0, 8.0, 1.0)
+    w4a8 = workload("w4a8")  # int4 weights (per-channel scales), int8 activations on the INT8 units, int8 KV
+    assert (w4a8.weight_bits, w4a8.activation_bits, w4a8.kv_bits, w4a8.integer_math) == (4.0, 8.0, 8.0, 1.0)
 
 
 def test_unknown_precision_names_field_and_choices():

@@ -143,7 +143,9 @@ class Efficiency(NamedTuple):
 # recipes (fp8 = W8A8 with an FP8 KV cache; NVFP4 keeps an FP8 KV cache). w4a8: int4 weights
 # with int8 activations on the INT8 units and an int8 KV cache (Intel's MLPerf v5.1 Arc Pro
 # B60 runs: activation quantisation fused into the norm and SiLU kernels, an int8 KV-cache
-# scheme; see ``calibration.measurements.DOCUMENTED_PRECISIONS``).
+# scheme; see ``calibration.measurements.DOCUMENTED_PRECISIONS``); its weights are quantised
+# per output channel (AutoRound ``group_size -1``: one 16-bit scale and a 4-bit zero point per
+# row of >= 4,096 weights, 4 + 20/4096 < 4.005 bits, taken as 4.0).
 PRECISIONS: dict[str, tuple[float, float, float, float]] = {
     "bf16": (16.0, 16.0, 16.0, 0.0),
     "fp16": (16.0, 16.0, 16.0, 0.0),
@@ -153,7 +155,7 @@ PRECISIONS: dict[str, tuple[float, float, float, float]] = {
     "fp4": (4.5, 4.0, 8.0, 0.0),
     "mxfp4": (4.25, 4.0, 8.0, 0.0),
     "int4": (4.125, 16.0, 16.0, 0.0),
-    "w4a8": (4.125, 8.0, 8.0, 1.0),
+    "w4a8": (4.0, 8.0, 8.0, 1.0),
 }
 
 

@@ -461,8 +461,11 @@ OPEN_DIVISION_REASON = ("MLPerf open division (trust_tier A-): the model may be 
 #: Precisions a submission's own code documents more exactly than its ``precision_id``, by
 #: ``(submitter, platform)``: ``(precision, source)``. The table itself is never edited.
 _INTEL_B60 = ("github.com/mlcommons/inference_results_v5.1 closed/Intel/code (read via the fork "
-              "ntuhpc/inference_results_v5.1): llama2-70b-99/pytorch-xpu/quantize_autoround.py (int4 weights, group "
-              "128, and kv_cache_scheme num_bits 8, type int), model_init/llama2-70b/init_env_offline and "
+              "ntuhpc/inference_results_v5.1): llama2-70b-99/pytorch-xpu/quantize_autoround.py (int4 weights and "
+              "kv_cache_scheme num_bits 8, type int) run by llama2-70b-99.9/pytorch-xpu/calibration/quantize_70b.sh "
+              "and llama3_1-8b/pytorch-xpu/calibration/quantize_8b.sh with group_size -1 (per-channel scales; the "
+              "served models are llama2-gptq-w4g-1b8kv and Llama-3.1-8B-Instruct-autoround-w4g-1-iters512-xpu), "
+              "model_init/llama2-70b/init_env_offline and "
               "llama3_1-8b/init_env_shared (VLLM_USE_SEPARATE_QUANT=1, VLLM_FUSE_NORM_QUANT=1, "
               "VLLM_FUSE_SILU_QUANT=1: the activations are quantised in the norm and SiLU kernels for the integer "
               "GEMMs); at 16-bit math the 8 GPUs' 788 TFLOP/s would give the measured 3,009 tokens/s on Llama-2-70B "

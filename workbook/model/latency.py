@@ -47,25 +47,30 @@ percentile is that of the equal mixture of the windows' normals (solved by bisec
 when every output has the same length).
 
 **Occupancy.** Step times depend on the decoding sequences ``n``, which by Little's law are
-``lambda T_out TPOT``: a fixed point solved by a few iterations. The replica's **capacity** is
-the arrival rate at which the prefill budget saturates (``rho = 1``) or the slots fill
+``lambda T_out TPOT``: a fixed point, solved by bisection (iterating it converges slowly where
+steps are compute-bound, ``t_d`` nearly proportional to ``n``). The replica's **capacity** is the
+arrival rate at which the prefill budget saturates (``rho = 1``) or the slots fill
 (``n = B``), whichever comes first (:func:`capacity`).
 
 Everything here is pure JAX, smooth inside the capacity and finite beyond it (utilisations are
 clipped just below 1): jit, vmap and grad. :func:`latency_percentiles` is the checked entry and
 raises :class:`~workbook.errors.InputError` at or above capacity. ``tests/test_latency.py``
 checks the percentiles against a discrete-event simulation of the same iteration engine: p50 and
-p99 of TTFT and TPOT within 10 % (measured: within 7.5 % over six seeds) up to 60 % of capacity
-when prefill binds and 50 % when the slots do, and for prompts shorter than the chunk (512 tokens
-in 2,048-token chunks up to 45 % of capacity, 300 tokens up to 75 %); with one seed, within 8 % up to 90 % of capacity
-except the slot-bound p50 TTFT at 90 % (-17 %). TPOT p99 is low by 5-7 % throughout (its spread is
-modelled as normal). These hold for that test's efficiencies (overlap temperature 0.1); with step
+p99 of TTFT and TPOT within 10 % up to 60 % of capacity when prefill binds and 50 % when the slots
+do, and for prompts shorter than the chunk (512 tokens in 2,048-token chunks up to 45 % of
+capacity, 300 tokens up to 75 %). Measured over six seeds (0-5, 30,000 requests; 2026-12-01):
+TTFT within 6.5 %, TPOT p50 within 1.3 %, TPOT p99 low by 3-10 % (at most 9.6 %: its spread is
+modelled as normal). Beyond those loads (one seed, 60,000 requests) the errors grow: up to 75 %
+of capacity within 10.4 % except 512-token prompts in 2,048-token chunks (p99 TTFT +12.5 %); at
+90 %, slot-bound p50 and p99 TTFT -13 % and -34 % and TPOT p99 up to -15 %. These hold for that
+test's efficiencies (overlap temperature 0.1); with step
 times that grow steeply with occupancy the slot-bound tail is underestimated
-(:func:`slot_wait_probability`). With bursty arrivals (``c_a^2 = 2``, one seed, calibrated H100) TTFT is within
+(:func:`slot_wait_probability`). With bursty arrivals (``c_a^2 = 2``, one seed, calibrated H100;
+measured before the 2026-12-01 occupancy fix) TTFT is within
 11 % up to 80 % of capacity and TPOT's median up to 13 % low from 80 % on. With output lengths
 spread as OpenOrca's (coefficient of variation 0.8, gamma-distributed in the simulation), TTFT is
-within 5 % and TPOT p99 within 8.7 % (low) up to 60 % of capacity; with the spread ignored TPOT p99
-was up to 17 % low.
+within 5 % and TPOT p99 low by 5-8.5 % up to 60 % of capacity (seeds 0-3); with the spread
+ignored TPOT p99 was up to 17 % low.
 
 **Using it for MLPerf ``server`` / ``interactive`` rows.** Such a row is met when the p99 TTFT and
 TPOT under Poisson arrivals are within its limits: :func:`server_throughput_under_constraint` is
@@ -95,7 +100,11 @@ DEFAULT_CHUNK_TOKENS = 2048.0
 PERCENTILES = (0.5, 0.9, 0.99)
 POISSON_SCV = 1.0  # squared coefficient of variation of exponential inter-arrival times
 MAX_UTILISATION = 0.999  # utilisations are clipped here inside the smooth core (no NaN beyond capacity)
-OCCUPANCY_ITERATIONS = 12  # fixed-point iterations for the decoding sequences (contracts fast: t_d is flat in n)
+# Halvings of the bracket of the decoding sequences n (Little's law, :func:`operating_point`):
+# 2^-28 of a bracket at most ~1e3 times the root. Iterating the fixed point instead converges slowly
+# where steps are compute-bound (t_d nearly proportional to n): 12 iterations left n 18 % short and
+# capacity 7 % high for Llama-2-70B on a B200 at 1,602 slots (calibration of 2026-11-30).
+OCCUPANCY_HALVINGS = 28
 # Squared CV of how long a request holds its decode slot, in the slot queue's Allen--Cunneen factor.
 # Fitted: 0.3 matches the discrete-event simulation of tests/test_latency.py (its p99 TTFT within
 # about 10 % at slot utilisations up to 0.75); range 0 (fixed T_out steps of fixed length) to 1 (M/M/B).
@@ -200,21 +209,35 @@ def _steps_at(table: StepTable, n):
     return jnp.interp(n, table.decoding, table.decode_step), jnp.interp(n, table.decoding, table.mixed_step)
 
 
+def _tpot_at(table: StepTable, w: Workload, arrival_rate, n):
+    """``(t_d, t_m, TPOT)`` with ``n`` sequences decoding: ``TPOT = t_d / (1 - lambda T_in delta)``."""
+    t_d, t_m = _steps_at(table, n)
+    stretch = jnp.minimum(arrival_rate * w.input_tokens * (t_m - t_d) / table.chunk_tokens, MAX_UTILISATION)
+    return t_d, t_m, t_d / (1.0 - stretch)
+
+
+def _occupancy_residual(n, table: StepTable, w: Workload, arrival_rate):
+    # Little's law, n - lambda T_out TPOT(n): negative at n = 0, positive beyond the bracket
+    return n - arrival_rate * w.output_tokens * _tpot_at(table, w, arrival_rate, n)[2]
+
+
+def _occupancy_bracket(table: StepTable, w: Workload, arrival_rate):
+    # TPOT(n) is at most the slowest knot's decode step over (1 - the largest stretch): the
+    # interpolated steps are convex combinations of the knots'
+    stretch = jnp.minimum(arrival_rate * w.input_tokens * jnp.max(table.mixed_step - table.decode_step)
+                          / table.chunk_tokens, MAX_UTILISATION)
+    hi = arrival_rate * w.output_tokens * jnp.max(table.decode_step) / (1.0 - stretch)
+    return jnp.zeros_like(hi), 1.001 * hi + 1e-6
+
+
+_occupancy = implicit_root(_occupancy_residual, _occupancy_bracket, steps=OCCUPANCY_HALVINGS, increasing=True)
+
+
 def _operating_point(table: StepTable, w: Workload, arrival_rate) -> OperatingPoint:
-    lam, c = arrival_rate, table.chunk_tokens
-    t_in, t_out = w.input_tokens, w.output_tokens
-
-    def tpot_at(n):
-        t_d, t_m = _steps_at(table, n)
-        stretch = jnp.minimum(lam * t_in * (t_m - t_d) / c, MAX_UTILISATION)
-        return t_d, t_m, t_d / (1.0 - stretch)
-
-    def body(_, n):
-        return lam * t_out * tpot_at(n)[2]
-
-    n = jax.lax.fori_loop(0, OCCUPANCY_ITERATIONS, body, jnp.zeros_like(lam * t_out))
-    t_d, t_m, tpot = tpot_at(n)
-    s = t_in * t_m / c
+    lam = arrival_rate
+    n = _occupancy(table, w, lam)
+    t_d, t_m, tpot = _tpot_at(table, w, lam, n)
+    s = w.input_tokens * t_m / table.chunk_tokens
     return OperatingPoint(lam, n, t_d, t_m, s, lam * s, (n + lam * s) / w.batch, tpot)
 
 
@@ -223,9 +246,10 @@ def operating_point(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deplo
     """Mean decoding sequences, step times and utilisations at ``arrival_rate`` requests/s per replica.
 
     Fixed point of Little's law ``n = lambda T_out TPOT(n)`` with ``TPOT = t_d(n) / (1 - lambda
-    T_in delta(n))``, ``delta = (t_m - t_d) / C`` (the extra time per prefill token); started at
-    ``n = 0`` and iterated ``OCCUPANCY_ITERATIONS`` times on the :func:`step_table`. Slots are held
-    from admission: ``slot_utilisation = (n + lambda S) / B``.
+    T_in delta(n))``, ``delta = (t_m - t_d) / C`` (the extra time per prefill token): the root of
+    ``n - lambda T_out TPOT(n)`` on the :func:`step_table`, by ``OCCUPANCY_HALVINGS`` halvings of
+    ``[0, lambda T_out max TPOT]`` with implicit-function gradients. Slots are held from admission:
+    ``slot_utilisation = (n + lambda S) / B``.
     """
     return _operating_point(step_table(chip, m, w, eff, d, chunk_tokens), w, arrival_rate)
 
