@@ -119,7 +119,7 @@ def test_bigger_chunks_slow_decode_and_speed_prefill():
 def test_occupancy_keeps_littles_law_and_capacity_stays_below_the_offline_cycle(batch):
     # At 2,048 slots decode steps are compute-bound (t_d nearly proportional to n), where iterating
     # n = lambda T_out TPOT(n) converges slowly: 12 iterations left Little's law 7 % short and the
-    # capacity above what the same slots serve offline. The bisection keeps n = lambda T_out TPOT
+    # capacity above what the same slots serve offline. The closed form keeps n = lambda T_out TPOT
     # to 1e-4, and the queue at capacity serves no more than serving.performance's cycle, which
     # overlaps prefill with decode over the whole batch (the queue only within a step).
     for t_in, t_out in ((1024, 256), (222, 294)):
@@ -130,6 +130,36 @@ def test_occupancy_keeps_littles_law_and_capacity_stays_below_the_offline_cycle(
             pt = L.operating_point(*a, 0.99 * cap, chunk)
             assert float(pt.decoding) == pytest.approx(0.99 * cap * t_out * float(pt.tpot_mean), rel=1e-4)
             assert cap * t_out <= 1.001 * cycle, (batch, t_in, t_out, chunk)
+
+
+@pytest.mark.parametrize("chip", ["nvidia_h100_sxm", "nvidia_b200_hgx"])
+def test_occupancy_closed_form_is_the_root_a_bisection_finds(chip):
+    # The quadratic on the step table's segment against 40 halvings of [0, above the slowest TPOT]
+    # (the residual's root), from idle through capacity to overload (the stretch clipped), for
+    # slot counts whose steps are bandwidth- or compute-bound; and its derivative in the load
+    # against central differences.
+    from workbook.numerics import bisect
+
+    def bisected(table, w, lam):
+        stretch = jnp.minimum(lam * w.input_tokens * jnp.max(table.mixed_step - table.decode_step)
+                              / table.chunk_tokens, L.MAX_UTILISATION)
+        hi = 1.001 * lam * w.output_tokens * jnp.max(table.decode_step) / (1.0 - stretch) + 1e-6
+        return bisect(lambda n: L._occupancy_residual(n, table, w, lam), 0.0, hi, 40, True)
+
+    closed = jax.jit(L._occupancy_closed_form)
+    for batch in (1, 64, 2048):
+        for t_in, t_out, chunk in ((1024, 256, 512.0), (8000, 100, 8192.0)):
+            a = args(batch, t_in, t_out, catalog.chip(chip))
+            table = L.step_table(*a, chunk)
+            cap = float(cap_jit(*a, chunk))
+            for u in (0.0, 0.3, 0.95, 0.999, 1.2, 3.0):
+                lam = jnp.float32(u * cap)
+                got, want = float(closed(table, a[2], lam)), float(bisected(table, a[2], lam))
+                assert got == pytest.approx(want, rel=1e-4, abs=1e-4), (batch, t_in, u)
+            lam, h = 0.5 * cap, 1e-3 * cap
+            slope = float(jax.grad(lambda x: closed(table, a[2], x))(jnp.float32(lam)))
+            central = (float(closed(table, a[2], jnp.float32(lam + h))) - float(closed(table, a[2], jnp.float32(lam - h)))) / (2 * h)
+            assert slope == pytest.approx(central, rel=1e-2)
 
 
 def test_finite_at_and_beyond_capacity_but_checked_entry_refuses():

@@ -47,8 +47,11 @@ percentile is that of the equal mixture of the windows' normals (solved by bisec
 when every output has the same length).
 
 **Occupancy.** Step times depend on the decoding sequences ``n``, which by Little's law are
-``lambda T_out TPOT``: a fixed point, solved by bisection (iterating it converges slowly where
-steps are compute-bound, ``t_d`` nearly proportional to ``n``). The replica's **capacity** is the
+``lambda T_out TPOT``: a fixed point, solved exactly on the piecewise-linear table of step times
+(a quadratic on the segment where it lies: :func:`_occupancy_closed_form`). Iterating it instead
+converges slowly where steps are compute-bound (``t_d`` nearly proportional to ``n``): 12
+iterations left ``n`` 18 % short and the capacity 7 % high for Llama-2-70B on a B200 at 1,602
+slots (calibration of 2026-11-30). The replica's **capacity** is the
 arrival rate at which the prefill budget saturates (``rho = 1``) or the slots fill
 (``n = B``), whichever comes first (:func:`capacity`).
 
@@ -100,11 +103,6 @@ DEFAULT_CHUNK_TOKENS = 2048.0
 PERCENTILES = (0.5, 0.9, 0.99)
 POISSON_SCV = 1.0  # squared coefficient of variation of exponential inter-arrival times
 MAX_UTILISATION = 0.999  # utilisations are clipped here inside the smooth core (no NaN beyond capacity)
-# Halvings of the bracket of the decoding sequences n (Little's law, :func:`operating_point`):
-# 2^-28 of a bracket at most ~1e3 times the root. Iterating the fixed point instead converges slowly
-# where steps are compute-bound (t_d nearly proportional to n): 12 iterations left n 18 % short and
-# capacity 7 % high for Llama-2-70B on a B200 at 1,602 slots (calibration of 2026-11-30).
-OCCUPANCY_HALVINGS = 28
 # Squared CV of how long a request holds its decode slot, in the slot queue's Allen--Cunneen factor.
 # Fitted: 0.3 matches the discrete-event simulation of tests/test_latency.py (its p99 TTFT within
 # about 10 % at slot utilisations up to 0.75); range 0 (fixed T_out steps of fixed length) to 1 (M/M/B).
@@ -196,8 +194,8 @@ def step_table(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment
     """:func:`step_times` at ``n = 1 + (B - 1) k`` for ``k`` in ``STEP_KNOTS`` (one vmapped call).
 
     Step times are nearly linear in ``n`` (weights once, KV and FLOPs per sequence) with one bend
-    where the roofline switches; the queueing fixed points and bisections interpolate this table
-    (``jnp.interp``, flat beyond ``B``) rather than re-evaluating the serving model at every
+    where the roofline switches; the occupancy root and the percentile bisections interpolate this
+    table (``jnp.interp``, flat beyond ``B``) rather than re-evaluating the serving model at every
     iteration, which keeps them cheap to compile and run.
     """
     knots = 1.0 + jnp.maximum(w.batch - 1.0, 1e-3) * jnp.asarray(STEP_KNOTS, jnp.float32)
@@ -221,21 +219,57 @@ def _occupancy_residual(n, table: StepTable, w: Workload, arrival_rate):
     return n - arrival_rate * w.output_tokens * _tpot_at(table, w, arrival_rate, n)[2]
 
 
-def _occupancy_bracket(table: StepTable, w: Workload, arrival_rate):
-    # TPOT(n) is at most the slowest knot's decode step over (1 - the largest stretch): the
-    # interpolated steps are convex combinations of the knots'
-    stretch = jnp.minimum(arrival_rate * w.input_tokens * jnp.max(table.mixed_step - table.decode_step)
-                          / table.chunk_tokens, MAX_UTILISATION)
-    hi = arrival_rate * w.output_tokens * jnp.max(table.decode_step) / (1.0 - stretch)
-    return jnp.zeros_like(hi), 1.001 * hi + 1e-6
+def _occupancy_closed_form(table: StepTable, w: Workload, arrival_rate):
+    """The root of ``n - lambda T_out TPOT(n)`` on the piecewise-linear :func:`step_table`, exactly.
 
-
-_occupancy = implicit_root(_occupancy_residual, _occupancy_bracket, steps=OCCUPANCY_HALVINGS, increasing=True)
+    On a segment of the table ``t_d = a + b n`` and ``t_m - t_d = c + e n``, so with ``L = lambda
+    T_out`` and ``P = lambda T_in / C`` Little's law ``n (1 - P (c + e n)) = L (a + b n)`` is the
+    quadratic ``P e n^2 - (1 - P c - L b) n + L a = 0``, whose root with ``1 - stretch > 0`` is
+    ``2 L a / (beta + sqrt(beta^2 - 4 P e L a))``, ``beta = 1 - P c - L b`` (the form without
+    cancellation). The segment is the one where the residual at the knots changes sign (it is
+    increasing where ``TPOT(n) / n`` does not increase); below the first knot and beyond the
+    last the table is flat and the root is ``L t_d / (1 - stretch)`` with the stretch clipped at
+    ``MAX_UTILISATION``, as in :func:`_tpot_at`. Interior roots are clamped to their segment
+    (only reached at the clip, beyond capacity). Differentiable by ordinary autodiff through the
+    chosen segment's coefficients.
+    """
+    k, t_d = table.decoding, table.decode_step
+    g = table.mixed_step - table.decode_step
+    big_l = arrival_rate * w.output_tokens
+    big_p = arrival_rate * w.input_tokens / table.chunk_tokens
+    tpot_knots = t_d / (1.0 - jnp.minimum(big_p * g, MAX_UTILISATION))
+    # the segment above the last knot where the residual is negative: 0 .. len(k) (the highest
+    # sign change, as a bisection on [0, above the last knot] would find where it is not unique)
+    idx = jnp.arange(1, k.shape[0] + 1)
+    below = jnp.max(jnp.where(k - big_l * tpot_knots < 0.0, idx, 0))
+    # the flat ends: n = L t_d / (1 - stretch), at the first or the last knot's steps
+    end = jnp.clip(below - 1, 0, k.shape[0] - 1)
+    flat = big_l * tpot_knots[end]
+    # the interior segment [k_{j-1}, k_j], j = below
+    j = jnp.clip(below, 1, k.shape[0] - 1)
+    lo, hi = k[j - 1], k[j]
+    b = (t_d[j] - t_d[j - 1]) / (hi - lo)
+    e = (g[j] - g[j - 1]) / (hi - lo)
+    a = t_d[j - 1] - b * lo
+    c = g[j - 1] - e * lo
+    slack = 1e-4 * (hi - lo)
+    beta = 1.0 - big_p * c - big_l * b
+    disc = beta * beta - 4.0 * big_p * e * big_l * a
+    den = beta + jnp.sqrt(jnp.where(disc > 0.0, disc, 1.0)) * (disc > 0.0)
+    quad = 2.0 * big_l * a / jnp.where(den > 0.0, den, 1.0)
+    quad_ok = (den > 0.0) & (big_p * (c + e * quad) < MAX_UTILISATION) & (quad >= lo - slack) & (quad <= hi + slack)
+    # where the stretch is clipped: (1 - MAX_UTILISATION) n = L (a + b n), linear
+    den_c = 1.0 - MAX_UTILISATION - big_l * b
+    clipped = big_l * a / jnp.where(den_c > 0.0, den_c, 1.0)
+    clipped_ok = (den_c > 0.0) & (clipped >= lo - slack) & (clipped <= hi + slack)
+    inner = jnp.clip(jnp.where(quad_ok, quad, jnp.where(clipped_ok, clipped, hi)), lo, hi)
+    interior = (below > 0) & (below < k.shape[0])
+    return jnp.where(interior, inner, flat)
 
 
 def _operating_point(table: StepTable, w: Workload, arrival_rate) -> OperatingPoint:
     lam = arrival_rate
-    n = _occupancy(table, w, lam)
+    n = _occupancy_closed_form(table, w, lam)
     t_d, t_m, tpot = _tpot_at(table, w, lam, n)
     s = w.input_tokens * t_m / table.chunk_tokens
     return OperatingPoint(lam, n, t_d, t_m, s, lam * s, (n + lam * s) / w.batch, tpot)
@@ -247,8 +281,8 @@ def operating_point(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deplo
 
     Fixed point of Little's law ``n = lambda T_out TPOT(n)`` with ``TPOT = t_d(n) / (1 - lambda
     T_in delta(n))``, ``delta = (t_m - t_d) / C`` (the extra time per prefill token): the root of
-    ``n - lambda T_out TPOT(n)`` on the :func:`step_table`, by ``OCCUPANCY_HALVINGS`` halvings of
-    ``[0, lambda T_out max TPOT]`` with implicit-function gradients. Slots are held from admission:
+    ``n - lambda T_out TPOT(n)`` on the :func:`step_table`, in closed form
+    (:func:`_occupancy_closed_form`, differentiable). Slots are held from admission:
     ``slot_utilisation = (n + lambda S) / B``.
     """
     return _operating_point(step_table(chip, m, w, eff, d, chunk_tokens), w, arrival_rate)
