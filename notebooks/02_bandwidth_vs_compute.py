@@ -421,10 +421,12 @@ rounds_offline
 # %% [markdown]
 # **Takeaway:** software and tuning alone moved the same hardware by up to half again between
 # rounds (16 and 32 H100s on Llama-2-70B, v4.1 → v5.1), while the model, which sees specs, workload lengths
-# and documented layouts, predicts 1.00 for every system that runs the same layout in both rounds,
-# and between 0.92 and 1.14 where a documented layout differs from the tuned one (the H100s' TP2
-# replicas: 1.13 offline against 1.29–1.51 measured, 1.14 server against 1.43–1.49; the H200s'
-# one-GPU interactive replicas: 0.92 against 1.05). That drift is not what limits the fit, though: each
+# and documented layouts and token budgets, predicts 1.00 for every system that runs the same
+# layout and budget in both rounds, and between 0.93 and 1.13 where a documented one differs from
+# the tuned or default one (the H100s' TP2 replicas: 1.13 offline against 1.29–1.51 measured, 1.08
+# server against 1.43–1.49; the H200s' one-GPU interactive replicas: 0.93 against 1.05; the H200
+# Mixtral servers, whose v5.1 configs give each iteration 8,192 tokens against the 2,048 default:
+# 1.09 against 1.06). That drift is not what limits the fit, though: each
 # of these systems' rows predicted by the median of its own system shape — the best any model of
 # specs and lengths could do — is off by about 1 % (median), because most of a system's rows
 # come from one round. The remaining error is the model's.
@@ -523,11 +525,13 @@ assert round(gds.measured_ratio, 2) == 1.47 and abs(gds.predicted_ratio - 1.22) 
 # software drift: same hardware, two rounds; the model predicts 1 where both rounds are tuned
 h100_l2 = (rounds.chip == "nvidia_h100_sxm") & (rounds.model == "llama-2-70b") & (rounds.old == "v4.1")
 h200_int = (rounds.chip == "nvidia_h200_sxm") & (rounds.model == "llama-2-70b") & (rounds.scenario == "interactive")
-assert (rounds[~(h100_l2 | h200_int)].predicted_ratio - 1).abs().max() < 0.01  # "1.00"
-assert rounds[h100_l2 | h200_int].predicted_ratio.between(0.915, 1.145).all()  # "between 0.92 and 1.14"
+h200_mix = (rounds.chip == "nvidia_h200_sxm") & (rounds.model == "mixtral-8x7b") & (rounds.scenario == "server")
+assert (rounds[~(h100_l2 | h200_int | h200_mix)].predicted_ratio - 1).abs().max() < 0.01  # "1.00"
+assert rounds[h100_l2 | h200_int | h200_mix].predicted_ratio.between(0.925, 1.135).all()  # "between 0.93 and 1.13"
 h100_srv = rounds[h100_l2 & (rounds.scenario == "server")]
-assert (h100_srv.predicted_ratio.round(2) == 1.14).all() and h100_srv.measured_ratio.between(1.425, 1.495).all()
-assert round(rounds[h200_int].predicted_ratio.iloc[0], 2) == 0.92 and round(rounds[h200_int].measured_ratio.iloc[0], 2) == 1.05
+assert (h100_srv.predicted_ratio.round(2) == 1.08).all() and h100_srv.measured_ratio.between(1.425, 1.495).all()
+assert round(rounds[h200_int].predicted_ratio.iloc[0], 2) == 0.93 and round(rounds[h200_int].measured_ratio.iloc[0], 2) == 1.05
+assert round(rounds[h200_mix].predicted_ratio.iloc[0], 2) == 1.09 and round(rounds[h200_mix].measured_ratio.iloc[0], 2) == 1.06
 h100_off = rounds_offline[(rounds_offline.chip == "nvidia_h100_sxm") & (rounds_offline.model == "llama-2-70b")]
 assert (h100_off.predicted_ratio.round(2) == 1.13).all() and (h100_off.measured_ratio.between(1.29, 1.51)).all()
 h100 = rounds_offline[(rounds_offline.chip == "nvidia_h100_sxm") & (rounds_offline.model == "llama-2-70b")]

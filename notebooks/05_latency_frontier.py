@@ -47,8 +47,10 @@ pd.set_option("display.width", 120)
 # ## The model: an iteration engine under random arrivals
 #
 # A replica runs **iterations**. Each advances every one of the `n` decoding sequences by one token
-# (a decode step, `t_d`) and, while prompts wait, prefills up to `C` prompt tokens alongside
-# (**chunked prefill**, as in Sarathi-Serve and vLLM); a step with a full chunk takes `t_m`. Both
+# (a decode step, `t_d`) and, while prompts wait, prefills prompt tokens alongside (**chunked
+# prefill**, as in Sarathi-Serve, vLLM and TensorRT-LLM): as many as the iteration's **token
+# budget** `K` leaves after the decoding sequences' tokens, `C = K − n`; a step with a full chunk
+# takes `t_m`. Both
 # come from the roofline of `workbook.model.serving`. Requests arrive at random at `λ` per second
 # (Poisson, as in MLPerf's server scenario).
 #
@@ -103,7 +105,7 @@ assert (curve["TPOT p99 (ms)"] < 1.22 * curve["TPOT p50 (ms)"]).all()  # "at mos
 # ## The frontier of four chips
 #
 # For each chip, every batch `B` (1 … 1,024 slots), every valid layout on the fewest chips that
-# hold the model and on 2× and 4× as many, and every chunk `C` (256 … 8,192 tokens) is run at 80 %
+# hold the model and on 2× and 4× as many, and every token budget `K` (256 … 8,192 tokens) is run at 80 %
 # of its capacity (an assumption: operators keep headroom). A point's interactivity is
 # `1 / TPOT_p90`: nine in ten requests get at least that many tokens per second. The frontier keeps
 # the configurations no other beats on both axes. Llama-3.1-8B, FP8, 1,024 prompt and 256 output
@@ -300,24 +302,28 @@ ratios.rename(columns={"measured_ratio": "measured (÷ offline)", "predicted_rat
 # **Takeaway:** where most systems were measured — Llama-2-70B server, 34 systems — the model
 # predicts the cost of the latency limits within about 5 % (measured servers keep 93 % of their
 # offline throughput, the model 96 %); Llama-3.1-405B's long prompts (its TTFT limit binds) and Mixtral's come within
-# 10 %. It misses DeepSeek-R1: its 80 ms TPOT limit costs real systems half their throughput, while
-# the model's decode step barely grows with batch, so the limit costs it almost nothing. The
+# 10 %. It misses DeepSeek-R1: real servers keep about half their offline throughput, the model
+# about three quarters: the measured p99 TTFT nears its 2 s limit at half the rate the model allows,
+# under a scheduler the queue does not have (attention data parallelism holding prompts for a few
+# iterations), and the measured steps are slower than the offline rows imply (see the README). The
 # interactive ratios come within a tenth at the median on Llama-2-70B and on Llama-3.1-405B
 # (those of single systems scatter more: the last column). Row by row, out of sample (the two
 # lines printed above), the interactive rows are predicted better than the offline rows of the
-# same systems, and the server rows a little worse (by about one point of MdAPE): on servers the
-# queueing model adds a little error of its own to what the offline model already makes.
+# same systems, and the server rows worse (by about two points of MdAPE): on servers the
+# queueing model adds error of its own to what the offline model already makes.
 
 # %% tags=["checks"]
 r = ratios.set_index(["scenario", "model"])
 assert r.loc[("server", "llama-2-70b"), "systems"] >= 30 and abs(r.loc[("server", "llama-2-70b"), "error"]) < 0.06
 assert round(r.loc[("server", "llama-2-70b"), "measured_ratio"], 2) == 0.93 and round(r.loc[("server", "llama-2-70b"), "predicted_ratio"], 2) == 0.96  # the text's figures
 assert all(abs(r.loc[("server", m), "error"]) < 0.10 for m in ("llama-3.1-405b", "mixtral-8x7b", "llama-3.1-8b"))
-assert r.loc[("server", "deepseek-r1"), "error"] > 0.5 and r.error.abs().idxmax() == ("server", "deepseek-r1")
+assert r.loc[("server", "deepseek-r1"), "error"] > 0.3 and r.error.abs().idxmax() == ("server", "deepseek-r1")
+assert 0.45 < r.loc[("server", "deepseek-r1"), "measured_ratio"] < 0.55  # "about half"
+assert 0.7 < r.loc[("server", "deepseek-r1"), "predicted_ratio"] < 0.8  # "about three quarters"
 assert abs(r.loc[("interactive", "llama-2-70b"), "error"]) < 0.10  # "within a tenth"
 assert abs(r.loc[("interactive", "llama-3.1-405b"), "error"]) < 0.10  # "within a tenth"
 assert matched["interactive"]["rows"] > 0 and matched["interactive"]["mdape"] < matched["interactive"]["offline_mdape"]
-assert matched["server"]["rows"] > 0 and 0 < matched["server"]["mdape"] - matched["server"]["offline_mdape"] < 1.5  # "a little worse, about one point"
+assert matched["server"]["rows"] > 0 and 1.5 < matched["server"]["mdape"] - matched["server"]["offline_mdape"] < 2.5  # "about two points"
 
 # %% [markdown]
 # ## Exercises

@@ -336,11 +336,43 @@ def test_intel_b60_rows_carry_the_runtime_settings_their_code_documents():
     assert b60 == {("llama-2-70b", "offline"): (None, 256.0), ("llama-2-70b", "server"): (0.99, 320.0),
                    ("llama-3.1-8b", "offline"): (None, 768.0), ("llama-3.1-8b", "server"): (None, 576.0)}
     for key, (fraction, tokens, source) in measurements.DOCUMENTED_RUNTIME.items():
+        if key[1] != "Intel":
+            continue
         assert f"MAX_NUM_BATCHED_TOKENS={tokens:g}" in source and "inference_results_v5.1" in source
         assert (fraction is None) == ("no GPU_MEMORY_UTILIZATION" in source)
         assert fraction is None or f"GPU_MEMORY_UTILIZATION={fraction:g}" in source
-    # every other row keeps the defaults
-    assert all(r.memory_fraction is None and r.batched_tokens is None for r in rows if r.chip_id != "intel_arc_pro_b60")
+    # every other row keeps vLLM's default share of memory
+    assert all(r.memory_fraction is None for r in rows if r.chip_id != "intel_arc_pro_b60")
+
+
+def test_tensorrt_llm_rows_carry_the_token_budget_their_config_documents():
+    # inference_results_v5.1 closed/<submitter>/configs/<system>/<Scenario>/<model>.py:
+    # llm_fields.trtllm_runtime_flags['max_num_tokens'] (read 2026-12-02)
+    v51 = "MLPerf Inference v5.1"
+    budget = lambda *key: measurements.documented_runtime(v51, *key)[1]  # noqa: E731
+    assert budget("Cisco", "C845A_H200_NVLx8_TRT", "llama-3.1-8b", "server") == 1536.0
+    assert budget("Dell", "XE7745_H200_NVL_141GBx8_TRT", "llama-2-70b", "interactive") == 256.0
+    assert budget("Nebius", "B200-SXM-180GBx8_TRT", "llama-2-70b", "server") == 3584.0
+    assert budget("Azure", "ND_GB200_v6", "llama-2-70b", "server") == 4096.0
+    assert budget("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "mixtral-8x7b", "offline") == 9216.0
+    # a row whose config was not read keeps the queue's default; DeepSeek-R1's attention-DP ranks
+    # budget apart (not one budget per replica): not listed
+    assert budget("NVIDIA", "B200-SXM-180GBx8_TRT", "llama-2-70b", "server") is None
+    assert budget("Dell", "XE9680L_B200_SXM_180GBx8_TRT", "deepseek-r1", "server") is None
+    raw = measurements.read_rows()
+    rows = measurements.scenarios(raw)[0]
+    keyed = sum((r["benchmark"], r["submitter"], r["platform"], r["model_id"], r["scenario_kind"])
+                in measurements.DOCUMENTED_RUNTIME for r in raw)
+    assert keyed == sum(r.batched_tokens is not None for r in rows) == 72
+    for key, (fraction, tokens, source) in measurements.DOCUMENTED_RUNTIME.items():
+        if key[1] == "Intel":
+            continue
+        assert fraction is None  # TensorRT-LLM's kvcache_free_gpu_mem_frac is not vLLM's share
+        assert f"max_num_tokens {tokens:g}" in source and "/configs/" in source and "inference_results_v5.1" in source
+    # the geometric centre of the documented budgets is near the queue's default (2,048)
+    tokens = [t for _, t, _ in measurements.DOCUMENTED_RUNTIME.values()]
+    trt = [b for *_, b, _ in measurements._TRT_BUDGETS]
+    assert (min(trt), max(trt)) == (256, 12000) and len(tokens) == len(trt) + 4
 
 
 def test_intel_b60_rows_run_int8_activations_as_their_code_documents():

@@ -488,7 +488,7 @@ def cmd_frontier(args) -> int:
         return 0
     print(f"{r['model']} on {r['chip']}, {r['precision']}, {r['input_tokens']} in / {r['output_tokens']} out, Poisson arrivals "
           f"at 80% of capacity, efficiencies: {r['calibration_status']}")
-    print(f"{'tok/s/user (p90)':>17} {'tok/s/chip':>11} {'$/M tok':>9} {'J/tok':>8} {'TTFT p90':>9} {'batch':>6} {'chunk':>6} "
+    print(f"{'tok/s/user (p90)':>17} {'tok/s/chip':>11} {'$/M tok':>9} {'J/tok':>8} {'TTFT p90':>9} {'batch':>6} {'budget':>6} "
           f"{'chips':>6}  tp,pp,ep,dp")
     for q in r["points"]:
         par = q["parallelism"]

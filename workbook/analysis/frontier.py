@@ -2,7 +2,8 @@
 
 Every serving configuration -- batch ``B`` (decode slots), deployment (the valid layouts of
 :func:`workbook.model.deployment.candidate_deployments` on the fewest power-of-two chips that
-hold the model and on 2x and 4x as many) and prefill chunk ``C`` -- is run at ``load`` times its
+hold the model and on 2x and 4x as many) and token budget ``K`` per iteration (decode and prefill
+tokens together: :func:`workbook.model.latency.prefill_chunk`) -- is run at ``load`` times its
 capacity (:func:`workbook.model.latency.capacity`; default 0.8, an **assumption**: operators keep
 headroom for bursts, range 0.5--0.95). There it serves
 
@@ -35,7 +36,7 @@ from workbook.model.deployment import as_dict, candidate_deployments
 from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, as_arrays, stack
 
 BATCHES = tuple(float(2 ** k) for k in range(0, 11))  # B = 1 ... 1024 decode slots
-CHUNKS = (256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0)  # C, prefill tokens per iteration (Sarathi-Serve, vLLM)
+CHUNKS = (256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0)  # K, tokens per iteration (Sarathi-Serve, vLLM, TensorRT-LLM)
 CHIP_MULTIPLES = (1, 2, 4)  # replicas of the fewest chips that hold the model, 2x and 4x as many
 LAYOUTS_PER_REPLICA = 16  # deployments per grid, padded (one compiled shape for every chip)
 DEFAULT_LOAD = 0.8  # share of capacity each configuration runs at (assumption, range 0.5-0.95)

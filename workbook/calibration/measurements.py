@@ -673,11 +673,12 @@ DOCUMENTED_LAYOUTS: dict[tuple[str, str, str, str, str], tuple[int, int, str]] =
 #: vLLM's ``gpu_memory_utilization`` (``None``: not set, the default 0.9); ``batched_tokens`` its
 #: ``max_num_batched_tokens``, the tokens one iteration may carry. The memory sizing uses both
 #: (:func:`workbook.model.sizing.max_batch`: the activation workspace is sized for one iteration)
-#: and a ``server`` row's queue uses ``batched_tokens`` as its prefill chunk ``C``
-#: (:mod:`workbook.model.latency`; the decode tokens sharing the budget are not subtracted, so
-#: ``C`` is an upper bound). Other rows use the defaults (``workbook.specs.DEFAULT_MEMORY_FRACTION``,
+#: and a ``server`` / ``interactive`` row's queue uses ``batched_tokens`` as its token budget ``K``
+#: (:mod:`workbook.model.latency`: the decoding sequences take one token each, the prompt chunks the
+#: rest). Other rows use the defaults (``workbook.specs.DEFAULT_MEMORY_FRACTION``,
 #: ``DEFAULT_BATCHED_TOKENS``, ``workbook.model.latency.DEFAULT_CHUNK_TOKENS``). Only
-#: configurations read are listed.
+#: configurations read are listed: Intel's vLLM scripts below, and the TensorRT-LLM configs of
+#: ``_TRT_BUDGETS``.
 _INTEL_ENV = (_V51_REPO + "Intel/code/: llama3.1-8b-edge/pytorch-xpu/init_env_base (VLLM_USE_V1=1: chunked prefill, "
               "the budget shared by prefill and decode tokens) and ")
 DOCUMENTED_RUNTIME: dict[tuple[str, str, str, str, str], tuple[float | None, float, str]] = {
@@ -695,6 +696,81 @@ DOCUMENTED_RUNTIME: dict[tuple[str, str, str, str, str], tuple[float | None, flo
         (None, 576.0, _INTEL_ENV + "llama3_1-8b/pytorch-xpu/model_init/llama3_1-8b/init_env_server "
          "(MAX_NUM_BATCHED_TOKENS=576, BATCH_SIZE=448; no GPU_MEMORY_UTILIZATION)"),
 }
+
+#: TensorRT-LLM's per-iteration token budget in the MLPerf v5.1 partners' configs (read on 2026-12-02
+#: at commit a634ab77 of the fork): ``llm_fields.trtllm_runtime_flags['max_num_tokens']`` of
+#: ``closed/<submitter>/configs/<file>``, the ``maxNumTokensRuntime`` its ``MicroBatchScheduler``
+#: fills with one token per generation request first and context chunks in the rest
+#: (``enable_chunked_context: True`` in every file but HPE's RTX PRO 6000 Mixtral server, which sets
+#: none). Where a file exports several settings, the Custom harness, 99 % accuracy, MaxP one (their
+#: budgets are equal). HPE's RTX PRO 6000 Llama-3.1-8B server exports 8,192 (its unused ``base`` dict
+#: says 1,536). The runtime's ``kvcache_free_gpu_mem_frac`` is a share of the memory left after the
+#: weights, not vLLM's share of the whole: ``memory_fraction`` stays at the default. Not listed: the
+#: Dell DeepSeek-R1 servers (``max_num_tokens`` 3,456 per attention-data-parallel rank, each rank
+#: scheduling its own: not the one budget per replica this model has).
+_TRT_BUDGETS = (  # (submitter, platform, model_id, scenario, max_num_tokens, file under configs/)
+    ("Nebius", "B200-SXM-180GBx8_TRT", "llama-2-70b", "offline", 3584, "B200-SXM-180GBx8/Offline/llama2-70b.py"),
+    ("Nebius", "B200-SXM-180GBx8_TRT", "llama-2-70b", "server", 3584, "B200-SXM-180GBx8/Server/llama2-70b.py"),
+    ("Nebius", "GB200-NVL72_GB200-186GB_aarch64x4_TRT", "llama-2-70b", "offline", 3584, "GB200-NVL72_GB200-186GB_aarch64x4/Offline/llama2-70b.py"),
+    ("Nebius", "GB200-NVL72_GB200-186GB_aarch64x4_TRT", "llama-2-70b", "server", 3584, "GB200-NVL72_GB200-186GB_aarch64x4/Server/llama2-70b.py"),
+    ("Nebius", "H200-SXM-141GBx8_TRT", "llama-2-70b", "offline", 1536, "H200-SXM-141GBx8/Offline/llama2-70b.py"),
+    ("Nebius", "H200-SXM-141GBx8_TRT", "llama-2-70b", "server", 1536, "H200-SXM-141GBx8/Server/llama2-70b.py"),
+    ("Nebius", "B200-SXM-180GBx8_TRT", "llama-3.1-405b", "offline", 1536, "B200-SXM-180GBx8/Offline/llama3_1-405b.py"),
+    ("Nebius", "GB200-NVL72_GB200-186GB_aarch64x4_TRT", "llama-3.1-405b", "offline", 1536, "GB200-NVL72_GB200-186GB_aarch64x4/Offline/llama3_1-405b.py"),
+    ("Nebius", "B200-SXM-180GBx8_TRT", "llama-3.1-405b", "server", 2048, "B200-SXM-180GBx8/Server/llama3_1-405b.py"),
+    ("Nebius", "H200-SXM-141GBx8_TRT", "llama-3.1-405b", "offline", 1536, "H200-SXM-141GBx8/Offline/llama3_1-405b.py"),
+    ("Nebius", "H200-SXM-141GBx8_TRT", "llama-3.1-405b", "server", 2560, "H200-SXM-141GBx8/Server/llama3_1-405b.py"),
+    ("Dell", "XE9680L_B200_SXM_180GBx8_TRT", "llama-2-70b", "server", 3584, "XE9680L_B200_SXM_180GBx8/Server/llama2-70b.py"),
+    ("Dell", "XE9680_H200_SXM_141GBx8_TRT", "llama-2-70b", "offline", 1536, "XE9680_H200_SXM_141GBx8/Offline/llama2-70b.py"),
+    ("Dell", "XE9680_H200_SXM_141GBx8_TRT", "llama-2-70b", "server", 1536, "XE9680_H200_SXM_141GBx8/Server/llama2-70b.py"),
+    ("Dell", "XE7745_H200_NVL_141GBx8_TRT", "llama-2-70b", "offline", 1536, "XE7745_H200_NVL_141GBx8/Offline/llama2-70b.py"),
+    ("Dell", "XE7745_H200_NVL_141GBx8_TRT", "llama-2-70b", "server", 1536, "XE7745_H200_NVL_141GBx8/Server/llama2-70b.py"),
+    ("Dell", "XE7745_H200_NVL_141GBx8_TRT", "llama-2-70b", "interactive", 256, "XE7745_H200_NVL_141GBx8/Interactive/llama2-70b.py"),
+    ("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "llama-2-70b", "offline", 1536, "HPE_Cray_XD670_H200_SXM_141GBx8/Offline/llama2-70b.py"),
+    ("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "llama-2-70b", "interactive", 256, "HPE_Cray_XD670_H200_SXM_141GBx8/Interactive/llama2-70b.py"),
+    ("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "mixtral-8x7b", "offline", 9216, "HPE_Cray_XD670_H200_SXM_141GBx8/Offline/mixtral-8x7b.py"),
+    ("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "mixtral-8x7b", "server", 8192, "HPE_Cray_XD670_H200_SXM_141GBx8/Server/mixtral-8x7b.py"),
+    ("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT", "llama-2-70b", "offline", 2048, "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT/Offline/llama2-70b.py"),
+    ("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT", "llama-2-70b", "server", 2048, "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT/Server/llama2-70b.py"),
+    ("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT", "mixtral-8x7b", "offline", 9216, "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT/Offline/mixtral-8x7b.py"),
+    ("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT", "mixtral-8x7b", "server", 8192, "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT/Server/mixtral-8x7b.py"),
+    ("ASUSTeK", "ESC8000_H200_NVLx8_TRT", "llama-2-70b", "offline", 1536, "ESC8000_H200_NVLx8/Offline/llama2-70b.py"),
+    ("ASUSTeK", "ESC8000_H200_NVLx8_TRT", "llama-2-70b", "server", 1536, "ESC8000_H200_NVLx8/Server/llama2-70b.py"),
+    ("ASUSTeK", "ESC_N8_H200-SXM-141GBx8_TRT", "llama-2-70b", "offline", 1536, "ESC_N8_H200-SXM-141GBx8/Offline/llama2-70b.py"),
+    ("ASUSTeK", "ESC_N8_H200-SXM-141GBx8_TRT", "mixtral-8x7b", "server", 8192, "ESC_N8_H200-SXM-141GBx8/Server/mixtral-8x7b.py"),
+    ("GigaComputing", "G894-SD1_B200-SXM-180GBx8_TRT", "llama-2-70b", "interactive", 512, "G894-SD1_B200-SXM-180GBx8/Interactive/llama2-70b.py"),
+    ("GigaComputing", "G894-SD1_B200-SXM-180GBx8_TRT", "llama-3.1-405b", "interactive", 1536, "G894-SD1_B200-SXM-180GBx8/Interactive/llama3_1-405b.py"),
+    ("Nebius", "B200-SXM-180GBx8_TRT", "llama-2-70b", "interactive", 768, "B200-SXM-180GBx8/Interactive/llama2-70b.py"),
+    ("Nebius", "H200-SXM-141GBx8_TRT", "llama-2-70b", "interactive", 256, "H200-SXM-141GBx8/Interactive/llama2-70b.py"),
+    ("Nebius", "B200-SXM-180GBx8_TRT", "llama-3.1-405b", "interactive", 1536, "B200-SXM-180GBx8/Interactive/llama3_1-405b.py"),
+    ("Nebius", "H200-SXM-141GBx8_TRT", "llama-3.1-405b", "interactive", 2560, "H200-SXM-141GBx8/Interactive/llama3_1-405b.py"),
+    ("Cisco", "C885_H200x8_TRT", "llama-2-70b", "offline", 1536, "C885_H200x8/Offline/llama2-70b.py"),
+    ("Cisco", "C885_H200x8_TRT", "llama-2-70b", "server", 1536, "C885_H200x8/Server/llama2-70b.py"),
+    ("Cisco", "C845A_H200_NVLx8_TRT", "llama-3.1-8b", "offline", 1536, "C845A_H200_NVLx8/Offline/llama3_1-8b.py"),
+    ("Cisco", "C845A_H200_NVLx8_TRT", "llama-3.1-8b", "server", 1536, "C845A_H200_NVLx8/Server/llama3_1-8b.py"),
+    ("ASUSTeK", "ESC_N8_H200-SXM-141GBx8_TRT", "llama-2-70b", "server", 1536, "ESC_N8_H200-SXM-141GBx8/Server/llama2-70b.py"),
+    ("Azure", "ND_GB200_v6", "llama-2-70b", "offline", 3584, "ND_GB200_v6/Offline/llama2-70b.py"),
+    ("Azure", "ND_GB200_v6", "llama-2-70b", "server", 4096, "ND_GB200_v6/Server/llama2-70b.py"),
+    ("Dell_Broadcom", "vXE9680_H200-SXM-141GBx8_TRT", "llama-2-70b", "server", 1536, "vXE9680_H200-SXM-141GBx8/Server/llama2-70b.py"),
+    ("Dell_Broadcom", "vXE9680_H200-SXM-141GBx8_TRT", "llama-3.1-405b", "server", 2560, "vXE9680_H200-SXM-141GBx8/Server/llama3_1-405b.py"),
+    ("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "llama-3.1-8b", "offline", 12000, "HPE_Cray_XD670_H200_SXM_141GBx8/Offline/llama3_1-8b.py"),
+    ("HPE", "HPE_Cray_XD670_H200_SXM_141GBx8_TRT", "llama-3.1-8b", "server", 12000, "HPE_Cray_XD670_H200_SXM_141GBx8/Server/llama3_1-8b.py"),
+    ("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT", "llama-3.1-8b", "offline", 8192, "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT/Offline/llama3_1-8b.py"),
+    ("HPE", "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT_TRT", "llama-3.1-8b", "server", 8192, "HPE_PROLIANT_DL380A_RTX_PRO_6000_PCIE_96GBx8_TRT/Server/llama3_1-8b.py"),
+    ("Quanta_Cloud_Technology", "D74U-7U_H200-SXM-141GBx8_TRT", "llama-3.1-8b", "offline", 1536, "D74U-7U_H200-SXM-141GBx8/Offline/llama3_1-8b.py"),
+    ("Quanta_Cloud_Technology", "D74U-7U_H200-SXM-141GBx8_TRT", "llama-3.1-8b", "server", 1536, "D74U-7U_H200-SXM-141GBx8/Server/llama3_1-8b.py"),
+    ("Quanta_Cloud_Technology", "D74U-7U_H200-SXM-141GBx8_TRT", "llama-3.1-405b", "server", 2560, "D74U-7U_H200-SXM-141GBx8/Server/llama3_1-405b.py"),
+    ("Quanta_Cloud_Technology", "D75E-4U_H200-NVL-141GBx4_TRT", "llama-2-70b", "offline", 1536, "D75E-4U_H200-NVL-141GBx4/Offline/llama2-70b.py"),
+    ("Quanta_Cloud_Technology", "D75E-4U_H200-NVL-141GBx4_TRT", "llama-2-70b", "server", 1536, "D75E-4U_H200-NVL-141GBx4/Server/llama2-70b.py"),
+    ("Quanta_Cloud_Technology", "D75E-4U_H200-NVL-141GBx4_TRT", "llama-2-70b", "interactive", 256, "D75E-4U_H200-NVL-141GBx4/Interactive/llama2-70b.py"),
+    ("Quanta_Cloud_Technology", "D75E-4U_H200-NVL-141GBx4_TRT", "llama-3.1-8b", "offline", 1536, "D75E-4U_H200-NVL-141GBx4/Offline/llama3_1-8b.py"),
+    ("Quanta_Cloud_Technology", "D75E-4U_H200-NVL-141GBx4_TRT", "llama-3.1-8b", "server", 1536, "D75E-4U_H200-NVL-141GBx4/Server/llama3_1-8b.py"),
+)
+DOCUMENTED_RUNTIME.update({
+    ("MLPerf Inference v5.1", sub, plat, model, scenario): (None, float(budget), f"{_V51_REPO}{sub}/configs/{file}: "
+                                                            f"trtllm_runtime_flags max_num_tokens {budget}")
+    for sub, plat, model, scenario, budget, file in _TRT_BUDGETS
+})
 
 
 def documented_runtime(benchmark: str, submitter: str, platform: str, model_id: str,

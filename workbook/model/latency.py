@@ -4,12 +4,17 @@ Requests arrive at ``lambda`` per second per replica (a renewal process whose in
 times have squared coefficient of variation ``c_a^2``: 1 is Poisson, as in MLPerf's server
 scenario; larger is burstier). One replica runs **iterations**: every iteration advances each of
 the ``n`` decoding sequences by one token and, while prompts wait, prefills up to ``C`` prompt
-tokens (the chunk; Sarathi-Serve, Agrawal et al., OSDI 2024; vLLM's chunked prefill). Its time is
+tokens (the chunk; Sarathi-Serve, Agrawal et al., OSDI 2024; vLLM's chunked prefill). The chunk is
+what an iteration's **token budget** ``K`` (TensorRT-LLM's ``max_num_tokens``, vLLM's
+``max_num_batched_tokens``) leaves after the decoding sequences' tokens, one each: ``C(n) = K - n``
+(:func:`prefill_chunk`). Generation requests are scheduled first and contexts are chunked into the
+remaining capacity (TensorRT-LLM's ``MicroBatchScheduler``; Sarathi-Serve's stall-free batching;
+vLLM V1's scheduler), so the prefill budget shrinks as occupancy grows. Its time is
 linear in the prefill tokens it carries: ``t(n, c) = t_d(n) + c delta(n)`` with ``t_d`` a
-decode step (:func:`workbook.model.serving.decode_step_time`) and ``t_m = t_d + C delta`` the
+decode step (:func:`workbook.model.serving.decode_step_time`) and ``t_m = t_d + C(n) delta`` the
 step with a full chunk (:func:`step_times`, from the same stage times).
 
-**TTFT.** Prompts queue FIFO for the prefill budget, a server of ``C`` tokens per ``t_m``:
+**TTFT.** Prompts queue FIFO for the prefill budget, a server of ``C = C(n)`` tokens per ``t_m``:
 service ``S = T_in t_m / C``, utilisation ``rho = lambda S``. The wait ``W`` has the G/G/1 mean of
 Kingman (1961) -- ``E[W] = rho/(1-rho) (c_a^2 + c_s^2)/2 S``, exact for M/G/1 (Pollaczek--Khinchine)
 -- and an exponential tail ``P(W > t) = K exp(-eta t)`` whose decay ``eta`` solves the Lundberg
@@ -52,8 +57,9 @@ when every output has the same length).
 converges slowly where steps are compute-bound (``t_d`` nearly proportional to ``n``): 12
 iterations left ``n`` 18 % short and the capacity 7 % high for Llama-2-70B on a B200 at 1,602
 slots (calibration of 2026-11-30). The replica's **capacity** is the
-arrival rate at which the prefill budget saturates (``rho = 1``) or the slots fill
-(``n = B``), whichever comes first (:func:`capacity`).
+arrival rate at which the prefill budget saturates (``rho = 1``; with ``C(n)`` shrinking as ``n``
+grows, before ``n`` reaches ``K``) or the slots fill (``n = B``), whichever comes first
+(:func:`capacity`).
 
 Everything here is pure JAX, smooth inside the capacity and finite beyond it (utilisations are
 clipped just below 1): jit, vmap and grad. :func:`latency_percentiles` is the checked entry and
@@ -61,19 +67,27 @@ raises :class:`~workbook.errors.InputError` at or above capacity. ``tests/test_l
 checks the percentiles against a discrete-event simulation of the same iteration engine: p50 and
 p99 of TTFT and TPOT within 10 % up to 60 % of capacity when prefill binds and 50 % when the slots
 do, and for prompts shorter than the chunk (512 tokens in 2,048-token chunks up to 45 % of
-capacity, 300 tokens up to 75 %). Measured over six seeds (0-5, 30,000 requests; 2026-12-01):
-TTFT within 6.5 %, TPOT p50 within 1.3 %, TPOT p99 low by 3-10 % (at most 9.6 %: its spread is
-modelled as normal). Beyond those loads (one seed, 60,000 requests) the errors grow: up to 75 %
-of capacity within 10.4 % except 512-token prompts in 2,048-token chunks (p99 TTFT +12.5 %); at
-90 %, slot-bound p50 and p99 TTFT -13 % and -34 % and TPOT p99 up to -15 %. These hold for that
+capacity, 300 tokens up to 75 %), and with long answers whose decoding tokens take a fifth of a
+512-token budget (up to 60 %). Measured over six seeds (0-5, 30,000 requests; 2026-12-02, with the
+budget shared by decode and prefill tokens in both): TTFT within 6.9 %, TPOT p50 within 1.3 %, TPOT
+p99 low by 2.6-9.5 % (its spread is modelled as normal). A prompt longer than its chunk takes
+``ceil(T_in / C)`` iterations: counted as ``T_in / C`` (before the budget was shared, when every
+tested ratio was a whole number) the simulated TTFT p50 came out up to 22 % longer than the model's.
+Beyond those loads (one seed, 60,000 requests; 2026-12-01, before the budget was shared) the errors
+grow: up to 75 % of capacity within 10.4 % except 512-token prompts in 2,048-token chunks (p99 TTFT
++12.5 %); at 90 %, slot-bound p50 and p99 TTFT -13 % and -34 % and TPOT p99 up to -15 %. These hold for that
 test's efficiencies (overlap temperature 0.1); with step
 times that grow steeply with occupancy the slot-bound tail is underestimated
 (:func:`slot_wait_probability`). With bursty arrivals (``c_a^2 = 2``, one seed, calibrated H100;
 measured before the 2026-12-01 occupancy fix) TTFT is within
 11 % up to 80 % of capacity and TPOT's median up to 13 % low from 80 % on. With output lengths
 spread as OpenOrca's (coefficient of variation 0.8, gamma-distributed in the simulation), TTFT is
-within 5 % and TPOT p99 low by 5-8.5 % up to 60 % of capacity (seeds 0-3); with the spread
-ignored TPOT p99 was up to 17 % low.
+within 6.0 % and TPOT p99 low by 5.2-8.6 % up to 60 % of capacity (seeds 0-3, 2026-12-02); with the
+spread ignored TPOT p99 was up to 17 % low. The shape of the spread matters as well as its size: at
+DeepSeek-R1's (coefficient of variation 1.25) TPOT p99 is within 7.7 % of a simulation whose
+lengths are log-normal, as the model takes them, but 20-25 % low against gamma-distributed ones,
+which put far more answers below a tenth of the mean (seeds 0-1, measured on 2026-12-02 before the
+budget was shared).
 
 **Using it for MLPerf ``server`` / ``interactive`` rows.** Such a row is met when the p99 TTFT and
 TPOT under Poisson arrivals are within its limits: :func:`server_throughput_under_constraint` is
@@ -96,10 +110,16 @@ from workbook.model import serving
 from workbook.numerics import implicit_root, softplus_max, softplus_min
 from workbook.specs import Chip, Deployment, Efficiency, Model, Workload, as_arrays
 
-# Prefill tokens per iteration (the token budget). Assumption: 2048, range 256-8192 -- Sarathi-Serve
-# uses budgets of 512-2048 (Agrawal et al., OSDI 2024); vLLM's default max_num_batched_tokens is
-# 2048 with chunked prefill on (v0.6) and 8192 in the V1 engine.
+# Tokens per iteration, decode and prefill together (the token budget K). Assumption: 2048, range
+# 256-12,000 -- Sarathi-Serve uses budgets of 512-2048 (Agrawal et al., OSDI 2024); vLLM's default
+# max_num_batched_tokens is 2048 with chunked prefill on (v0.6) and 8192 in the V1 engine; the MLPerf
+# v5.1 TensorRT-LLM configs read set max_num_tokens from 256 (H200 interactive) to 12,000 (geometric
+# centre 1,753; workbook.calibration.measurements._TRT_BUDGETS).
 DEFAULT_CHUNK_TOKENS = 2048.0
+# The least share of the token budget prefill keeps when the decoding sequences would take it all: a
+# floor that keeps the prefill service finite (S = T_in t_m / C) where n >= K; such loads are beyond
+# capacity (the prefill queue saturates first), so its value does not set any reported figure.
+CHUNK_FLOOR = 1.0 / 64.0
 PERCENTILES = (0.5, 0.9, 0.99)
 POISSON_SCV = 1.0  # squared coefficient of variation of exponential inter-arrival times
 MAX_UTILISATION = 0.999  # utilisations are clipped here inside the smooth core (no NaN beyond capacity)
@@ -127,10 +147,11 @@ class OperatingPoint(NamedTuple):
     decoding: jax.Array  # mean sequences decoding, n
     decode_step: jax.Array  # t_d(n), s
     mixed_step: jax.Array  # t_m(n): a step carrying a full chunk, s
-    prefill_service: jax.Array  # S = T_in t_m / C, s
+    prefill_service: jax.Array  # S = T_in t_m / C(n), s
     prefill_utilisation: jax.Array  # rho = lambda S (unclipped)
     slot_utilisation: jax.Array  # (n + lambda S) / B (unclipped)
     tpot_mean: jax.Array  # t_d / (1 - lambda T_in delta), s
+    chunk: jax.Array  # C(n) = K - n, prompt tokens per iteration left by the decoding sequences
 
 
 class Latency(NamedTuple):
@@ -178,13 +199,30 @@ def step_times(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment
     return t_d, jnp.maximum(t_m, t_d)
 
 
+def prefill_chunk(budget, decoding):
+    """Prompt tokens an iteration carries while its prompts wait: ``C(n) = max(K - n, K / 64)``.
+
+    The token budget ``K = budget`` counts every token of the iteration, one per decoding sequence
+    and the prompt chunks in the rest: TensorRT-LLM's ``MicroBatchScheduler`` schedules the
+    generation requests first ("if there is any remaining space, include the context requests and
+    divide them into chunks", ``cpp/tensorrt_llm/batch_manager/microBatchScheduler.cpp``), as do
+    Sarathi-Serve's stall-free batching and vLLM V1. The floor (``CHUNK_FLOOR``) only matters
+    beyond capacity.
+
+    >>> float(prefill_chunk(2048.0, 512.0))
+    1536.0
+    """
+    return jnp.maximum(budget - decoding, CHUNK_FLOOR * budget)
+
+
 class StepTable(NamedTuple):
     """Step times at a few decoding counts (what :func:`step_table` returns), interpolated in between."""
 
     decoding: jax.Array  # knots n, increasing, shape (k,)
     decode_step: jax.Array  # t_d at the knots, s
-    mixed_step: jax.Array  # t_m at the knots, s
-    chunk_tokens: jax.Array  # C
+    mixed_step: jax.Array  # t_m at the knots with a chunk of the whole budget K, s
+    token_time: jax.Array  # delta = (t_m - t_d) / K at the knots: time per prefill token, s
+    chunk_tokens: jax.Array  # K, the token budget of an iteration
 
 
 STEP_KNOTS = (0.0, 1 / 64, 1 / 16, 1 / 4, 1 / 2, 1.0)  # knots n = 1 + (B - 1) x these
@@ -199,31 +237,36 @@ def step_table(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment
     iteration, which keeps them cheap to compile and run.
     """
     knots = 1.0 + jnp.maximum(w.batch - 1.0, 1e-3) * jnp.asarray(STEP_KNOTS, jnp.float32)
-    t_d, t_m = jax.vmap(lambda n: step_times(chip, m, w, eff, d, n, chunk_tokens))(knots)
-    return StepTable(knots, t_d, t_m, jnp.asarray(chunk_tokens, jnp.float32))
+    budget = jnp.asarray(chunk_tokens, jnp.float32)
+    t_d, t_m = jax.vmap(lambda n: step_times(chip, m, w, eff, d, n, budget))(knots)
+    return StepTable(knots, t_d, t_m, (t_m - t_d) / budget, budget)
 
 
 def _steps_at(table: StepTable, n):
-    return jnp.interp(n, table.decoding, table.decode_step), jnp.interp(n, table.decoding, table.mixed_step)
+    """``(t_d, t_m, C, delta)`` with ``n`` sequences decoding: ``t_m = t_d + C(n) delta``."""
+    t_d = jnp.interp(n, table.decoding, table.decode_step)
+    delta = jnp.interp(n, table.decoding, table.token_time)
+    c = prefill_chunk(table.chunk_tokens, n)
+    return t_d, t_d + c * delta, c, delta
 
 
 def _tpot_at(table: StepTable, w: Workload, arrival_rate, n):
-    """``(t_d, t_m, TPOT)`` with ``n`` sequences decoding: ``TPOT = t_d / (1 - lambda T_in delta)``."""
-    t_d, t_m = _steps_at(table, n)
-    stretch = jnp.minimum(arrival_rate * w.input_tokens * (t_m - t_d) / table.chunk_tokens, MAX_UTILISATION)
-    return t_d, t_m, t_d / (1.0 - stretch)
+    """``(t_d, t_m, C, TPOT)`` with ``n`` sequences decoding: ``TPOT = t_d / (1 - lambda T_in delta)``."""
+    t_d, t_m, c, delta = _steps_at(table, n)
+    stretch = jnp.minimum(arrival_rate * w.input_tokens * delta, MAX_UTILISATION)
+    return t_d, t_m, c, t_d / (1.0 - stretch)
 
 
 def _occupancy_residual(n, table: StepTable, w: Workload, arrival_rate):
     # Little's law, n - lambda T_out TPOT(n): negative at n = 0, positive beyond the bracket
-    return n - arrival_rate * w.output_tokens * _tpot_at(table, w, arrival_rate, n)[2]
+    return n - arrival_rate * w.output_tokens * _tpot_at(table, w, arrival_rate, n)[3]
 
 
 def _occupancy_closed_form(table: StepTable, w: Workload, arrival_rate):
     """The root of ``n - lambda T_out TPOT(n)`` on the piecewise-linear :func:`step_table`, exactly.
 
-    On a segment of the table ``t_d = a + b n`` and ``t_m - t_d = c + e n``, so with ``L = lambda
-    T_out`` and ``P = lambda T_in / C`` Little's law ``n (1 - P (c + e n)) = L (a + b n)`` is the
+    On a segment of the table ``t_d = a + b n`` and ``delta = c + e n``, so with ``L = lambda
+    T_out`` and ``P = lambda T_in`` Little's law ``n (1 - P (c + e n)) = L (a + b n)`` is the
     quadratic ``P e n^2 - (1 - P c - L b) n + L a = 0``, whose root with ``1 - stretch > 0`` is
     ``2 L a / (beta + sqrt(beta^2 - 4 P e L a))``, ``beta = 1 - P c - L b`` (the form without
     cancellation). The segment is the one where the residual at the knots changes sign (it is
@@ -234,9 +277,9 @@ def _occupancy_closed_form(table: StepTable, w: Workload, arrival_rate):
     chosen segment's coefficients.
     """
     k, t_d = table.decoding, table.decode_step
-    g = table.mixed_step - table.decode_step
+    g = table.token_time
     big_l = arrival_rate * w.output_tokens
-    big_p = arrival_rate * w.input_tokens / table.chunk_tokens
+    big_p = arrival_rate * w.input_tokens
     tpot_knots = t_d / (1.0 - jnp.minimum(big_p * g, MAX_UTILISATION))
     # the segment above the last knot where the residual is negative: 0 .. len(k) (the highest
     # sign change, as a bisection on [0, above the last knot] would find where it is not unique)
@@ -270,9 +313,9 @@ def _occupancy_closed_form(table: StepTable, w: Workload, arrival_rate):
 def _operating_point(table: StepTable, w: Workload, arrival_rate) -> OperatingPoint:
     lam = arrival_rate
     n = _occupancy_closed_form(table, w, lam)
-    t_d, t_m, tpot = _tpot_at(table, w, lam, n)
-    s = w.input_tokens * t_m / table.chunk_tokens
-    return OperatingPoint(lam, n, t_d, t_m, s, lam * s, (n + lam * s) / w.batch, tpot)
+    t_d, t_m, c, tpot = _tpot_at(table, w, lam, n)
+    s = w.input_tokens * t_m / c
+    return OperatingPoint(lam, n, t_d, t_m, s, lam * s, (n + lam * s) / w.batch, tpot, c)
 
 
 def operating_point(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deployment, arrival_rate,
@@ -281,7 +324,8 @@ def operating_point(chip: Chip, m: Model, w: Workload, eff: Efficiency, d: Deplo
 
     Fixed point of Little's law ``n = lambda T_out TPOT(n)`` with ``TPOT = t_d(n) / (1 - lambda
     T_in delta(n))``, ``delta = (t_m - t_d) / C`` (the extra time per prefill token): the root of
-    ``n - lambda T_out TPOT(n)`` on the :func:`step_table`, in closed form
+    ``n - lambda T_out TPOT(n)`` on the :func:`step_table`, in closed form (``delta`` does not depend
+    on the chunk, so the shrinking chunk ``C(n)`` leaves the equation as it is)
     (:func:`_occupancy_closed_form`, differentiable). Slots are held from admission:
     ``slot_utilisation = (n + lambda S) / B``.
     """
@@ -447,15 +491,17 @@ def latency_from_table(table: StepTable, w: Workload, d: Deployment, arrival_rat
     # TTFT: the iteration in progress, the wait for a slot and for the prefill budget, the prefill
     holding = w.output_tokens * pt.tpot_mean + s
     w_slot = slot_wait_percentile(p, pt.slot_utilisation, w.batch, holding, arrival_scv, SLOT_HOLDING_SCV)
-    t_d, t_m, c = pt.decode_step, pt.mixed_step, table.chunk_tokens
+    t_d, t_m, c = pt.decode_step, pt.mixed_step, pt.chunk
     delta = (t_m - t_d) / c
     # the prompt's own prefill ends with the step that carries its last tokens, decode part included:
-    # T_in / C full steps t_m when the prompt fills chunks, one step t_d + T_in delta when it does
-    # not (max(1, T_in / C) t_d + T_in delta covers both; equal to S for T_in >= C)
+    # ceil(T_in / C) steps, each with a decode part t_d, and T_in delta for its tokens (one step
+    # t_d + T_in delta when it fits in one chunk). The count of steps is an integer: it has no
+    # gradient, and where T_in / C crosses an integer TTFT steps by t_d
     share_of_chunk = w.input_tokens / c
     fill, chunks = jnp.minimum(share_of_chunk, 1.0), jnp.maximum(share_of_chunk, 1.0)
+    steps_own = jax.lax.stop_gradient(jnp.maximum(jnp.ceil(share_of_chunk - 1e-3), 1.0))
     room = jnp.maximum(c / w.input_tokens - 1.0, 0.0)  # other prompts that fit in its last chunk
-    own = chunks * t_d + w.input_tokens * delta
+    own = steps_own * t_d + w.input_tokens * delta
     # the step in progress when a request arrives: a decode step t_d, or (a time share rho_l) a step
     # carrying prefill, t_l = t_d + min(T_in, C) delta. Its residual R: mean sum(share t / 2), and the
     # p-th percentile of the two-point mixture of uniforms on [0, t_d] and [0, t_l]

@@ -483,7 +483,7 @@ def frontier_chart(df: pd.DataFrame, *, finding: str | None = None, width: int =
     tooltip = ["chip:N", alt.Tooltip("tokens_per_s_per_user:Q", format=".3~s", title=user_title),
                alt.Tooltip("tokens_per_s_per_chip:Q", format=".3~s", title=chip_title)]
     for col, title, fmt in (("usd_per_million_tokens", "USD / M tokens", ".3~g"), ("joules_per_token", "J / token", ".3~g"),
-                            ("batch", "batch B", "d"), ("chunk_tokens", "prefill chunk (tokens)", "d"),
+                            ("batch", "batch B", "d"), ("chunk_tokens", "token budget K (tokens)", "d"),
                             ("chips", "chips per replica", "d")):
         if col in df:
             tooltip.append(alt.Tooltip(f"{col}:Q", format=fmt, title=title))
