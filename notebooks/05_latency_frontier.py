@@ -19,7 +19,7 @@
 #   (Pollaczek–Khinchine, Kingman, a Lundberg exponential tail), and see why the p99 explodes
 #   long before the mean does;
 # * read a chip's **frontier**: output tokens/s per chip against tokens/s per user, over batch,
-#   layout and prefill chunk size, with its $/M tokens and J/token;
+#   layout and token budget per iteration, with its $/M tokens and J/token;
 # * ask the frontier what 1 % more memory bandwidth or compute buys at a fixed interactivity
 #   (`jax.grad` through the whole queueing model);
 # * price **disaggregated** serving (prefill on chip X, decode on chip Y, the KV cache over the
@@ -83,7 +83,7 @@ curve = pd.DataFrame({
     **{f"TTFT p{int(100 * p)} (ms)": 1e3 * np.asarray(lat.ttft)[:, i] for i, p in enumerate(latency.PERCENTILES)},
     **{f"TPOT p{int(100 * p)} (ms)": 1e3 * np.asarray(lat.tpot)[:, i] for i, p in enumerate(latency.PERCENTILES)},
 }).round(2)
-print(f"Llama-3.1-8B, FP8, one H100, B = 128 slots, chunk {chunk:g} tokens: capacity {cap:.1f} requests/s "
+print(f"Llama-3.1-8B, FP8, one H100, B = 128 slots, token budget {chunk:g} per iteration: capacity {cap:.1f} requests/s "
       f"({cap * 256:.0f} output tokens/s)")
 curve
 
@@ -169,7 +169,7 @@ assert slow.idxmax() == leader_slow and quick.idxmax() == leader_quick and names
 grad_rows = []
 for target in (30.0, 150.0):
     g = frontier.frontier_gradient(h100, l8, w8, eff, points["nvidia_h100_sxm"], target)
-    grad_rows.append({"tokens/s per user": target, "batch": g["point"]["batch"], "chunk": g["point"]["chunk_tokens"],
+    grad_rows.append({"tokens/s per user": target, "batch": g["point"]["batch"], "budget K": g["point"]["chunk_tokens"],
                       "tokens/s per chip": g["tokens_per_s_per_chip"], "elasticity to bandwidth": g["elasticity_bandwidth"],
                       "elasticity to compute": g["elasticity_compute"]})
 grads = pd.DataFrame(grad_rows).round(3)
@@ -178,7 +178,7 @@ grads
 # %% [markdown]
 # **Takeaway:** on an H100 serving Llama-3.1-8B, the faster each user must be served, the more
 # the answer moves toward memory bandwidth: at 30 tokens/s per user 1 % more compute buys well over
-# 1.5× the goodput of 1 % more bandwidth (large batches, long prefill chunks); at 150 tokens/s per
+# 1.5× the goodput of 1 % more bandwidth (large batches, large token budgets); at 150 tokens/s per
 # user the two buy about the same (smaller batches whose steps stream the weights). **Where it
 # stops:** the sizes of the elasticities depend on which configuration serves the target, a
 # discrete choice: over the workbook's recalibrations the frontier point at 150 tokens/s per user
@@ -328,7 +328,7 @@ assert matched["server"]["rows"] > 0 and 1.5 < matched["server"]["mdape"] - matc
 # %% [markdown]
 # ## Exercises
 #
-# 1. On the H100 above (Llama-3.1-8B, B = 128, 70 % of capacity), which prefill chunk size in
+# 1. On the H100 above (Llama-3.1-8B, B = 128, 70 % of capacity), which token budget `K` in
 #    {256, 512, …, 8,192} gives the lowest p99 TTFT, and which the lowest p99 TPOT? Why do they differ?
 # 2. How much of the H100's memory bandwidth must a decode chip with the H100's compute have
 #    before splitting beats co-location at the same TPOT (bisect between 0.5 and 1 with `regime_map`)?
@@ -338,11 +338,11 @@ rows = []
 for c in (256.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0):
     cap_c = float(jax.jit(latency.capacity)(*args, c))
     lat_c = jax.jit(latency.latency_distribution)(*args, 0.7 * cap_c, c)
-    rows.append({"chunk": c, "requests/s": 0.7 * cap_c, "TTFT p99 (ms)": 1e3 * float(lat_c.ttft[-1]),
+    rows.append({"budget K": c, "requests/s": 0.7 * cap_c, "TTFT p99 (ms)": 1e3 * float(lat_c.ttft[-1]),
                  "TPOT p99 (ms)": 1e3 * float(lat_c.tpot[-1])})
 chunks = pd.DataFrame(rows).round(2)
 print(chunks.to_string(index=False))
-print("Small chunks keep decode steps short (TPOT); large chunks prefill a prompt in fewer, better-used steps (TTFT).")
+print("Small budgets keep decode steps short (TPOT); large ones prefill a prompt in fewer, better-used steps (TTFT).")
 
 # %% tags=["solution"]
 lo, hi = 0.5, 1.0

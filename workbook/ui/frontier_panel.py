@@ -103,5 +103,5 @@ class FrontierPanel(Panel):
             top = max(p["tokens_per_s_per_user"] for p in points)
             return f"{name} reaches at most {top:.0f} tokens/s per user: no gradient at {target:g}"
         return (f"{name} at {target:g} tokens/s per user: {g['tokens_per_s_per_chip']:.4g} output tokens/s per chip "
-                f"(batch {g['point']['batch']}, chunk {g['point']['chunk_tokens']}); +1 % memory bandwidth gives "
+                f"(batch {g['point']['batch']}, token budget {g['point']['chunk_tokens']}); +1 % memory bandwidth gives "
                 f"<b>{g['elasticity_bandwidth']:+.2f} %</b>, +1 % compute <b>{g['elasticity_compute']:+.2f} %</b>")
