@@ -96,8 +96,18 @@ def test(args) -> None:
     browser = ROOT / "tools" / "install_browser.py"
     if browser.exists():  # Debian's chromium + Playwright for the real-browser tests
         run(PY, browser, env=env())
-    result = subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env())
+    result = subprocess.run([str(PY), "-m", "pytest", *worker_args(args), *args], cwd=ROOT, env=env())
     sys.exit(result.returncode)
+
+
+def worker_args(args) -> list[str]:
+    """pytest-xdist options: one worker per core, up to two (the CI machine has two), each test file
+    on one worker (``--dist loadfile``: a notebook's cells share one kernel under nbval, and a
+    module's JupyterLab server fixture starts once). None when ``args`` choose the workers
+    themselves (``-n``, ``--numprocesses``, ``-p no:xdist``)."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args):
+        return []
+    return ["-n", str(max(1, min(2, os.cpu_count() or 1))), "--dist", "loadfile"]
 
 
 def site(args) -> None:

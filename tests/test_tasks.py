@@ -32,3 +32,15 @@ def test_lab_says_so_when_running_as_root(tasks, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "--allow-root" in out and "root" in out
     assert seen["argv"][-1] == "--allow-root"
+
+
+def test_the_test_command_runs_each_file_on_one_of_two_workers_unless_told_otherwise(tasks, monkeypatch):
+    monkeypatch.setattr(tasks.os, "cpu_count", lambda: 2)
+    assert tasks.worker_args([]) == ["-n", "2", "--dist", "loadfile"]
+    assert tasks.worker_args(["-k", "serving"]) == ["-n", "2", "--dist", "loadfile"]
+    monkeypatch.setattr(tasks.os, "cpu_count", lambda: 64)  # never more than two: each worker compiles its own XLA programs
+    assert tasks.worker_args([])[:2] == ["-n", "2"]
+    monkeypatch.setattr(tasks.os, "cpu_count", lambda: None)
+    assert tasks.worker_args([])[:2] == ["-n", "1"]
+    for chosen in (["-n", "0"], ["-n4"], ["--numprocesses=3"], ["-p", "no:xdist"], ["--dist", "load"]):
+        assert tasks.worker_args(chosen) == [], chosen
