@@ -103,8 +103,8 @@ def test(args) -> None:
 def worker_args(args) -> list[str]:
     """pytest-xdist options: one worker per core, up to two (the CI machine has two), each test file
     on one worker (``--dist loadfile``: a notebook's cells share one kernel under nbval, and a
-    module's JupyterLab server fixture starts once). None when ``args`` choose the workers
-    themselves (``-n``, ``--numprocesses``, ``-p no:xdist``)."""
+    module's JupyterLab server fixture starts once). No options when ``args`` choose the workers
+    or the split themselves (``-n``, ``--numprocesses``, ``--dist``, ``-p no:xdist``)."""
     if any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args):
         return []
     return ["-n", str(max(1, min(2, os.cpu_count() or 1))), "--dist", "loadfile"]

@@ -508,11 +508,12 @@ def _check_solver(suppliers, spot_price, risk_aversion, beta, temperature) -> No
 _MU_LEVELS = 24  # barrier levels from mu = 1 down to the temperature (geometric)
 _NEWTON_PER_LEVEL = 4
 _NEWTON_FINAL = 12
-# halvings of the bracket of the VaR level (float64): the bracket is at most 2 (1 + pad) wide, pad =
-# 4 mu / min(b, 1 - b) + mu <= 81 at mu = 1 and b = 0.95 (costs are scaled to <= 1), so 64 halvings
-# leave it under 164 / 2^64 = 9e-18, float64's spacing near 0.1 and far below the float32 the
-# results are returned in. 120 gave bit-identical results (2,592 shares, objectives, prices and
-# gradients over every scenario, 2026-12-02) in 31 ms a solve against 18 ms
+# halvings of the bracket of the VaR level (float64): the bracket is at most 1 + 2 pad wide (costs
+# are scaled to <= 1), pad = 4 mu / min(b, 1 - b) + mu <= 81 at mu = 1 and b = 0.95 (401 at b =
+# 0.99), so 64 halvings leave it under 163 / 2^64 = 9e-18 (4e-17 at b = 0.99): float64's spacing
+# near 0.1, and far below the float32 the results are returned in. 120 gave bit-identical results
+# (2,592 shares, objectives, prices and gradients over every sourcing scenario, 2026-12-02) in
+# 31 ms a solve against 18 ms
 _T_BISECTION = 64
 #: Largest max-norm of the barrier problem's optimality conditions (costs divided by the cost
 #: scale K, the conditions by ``1 + lambda / (1 - b)``) that counts as converged.
